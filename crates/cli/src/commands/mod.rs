@@ -1,0 +1,3 @@
+//! One module per subcommand: flag definitions (`clap::Args`) and a `run` returning the exit status.
+
+pub mod scan;
