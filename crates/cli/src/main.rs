@@ -2,6 +2,9 @@
 //! analysis, parsing and response logic live in the library crates, never here.
 
 mod commands;
+mod config;
+mod output;
+mod pipeline;
 
 use std::process::ExitCode;
 
@@ -18,7 +21,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "mamori", version, about = "mamori (守り) — mail and network cyber-defence engine")]
+#[command(
+    name = "mamori",
+    version,
+    about = "mamori (守り) — mail and network cyber-defence engine"
+)]
 struct Cli {
     /// Log filter, e.g. `info` or `mamori=debug` (also via MAMORI_LOG).
     #[arg(long, global = true, env = "MAMORI_LOG", default_value = "warn")]
@@ -31,6 +38,8 @@ struct Cli {
 enum Command {
     /// Scan mail (.eml, directory, mbox, Maildir or `-` for stdin) and print verdicts.
     Scan(commands::scan::ScanArgs),
+    /// List every finding id with its category, weight and ATT&CK techniques.
+    Findings(commands::findings::FindingsArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +47,7 @@ fn main() -> ExitCode {
     init_logging(&cli.log);
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Findings(args) => commands::findings::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

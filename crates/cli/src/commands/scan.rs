@@ -1,14 +1,197 @@
-//! `mamori scan`: read mail from files, directories, mbox, Maildir or stdin and print verdicts.
+//! `mamori scan`: read mail from files, directories, mbox files, Maildirs or stdin, analyse every message on all
+//! cores, and print verdicts in input order (a table, JSON lines, or a full explanation).
 
-use clap::Args;
+use std::io::{self, IsTerminal, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use mamori_detect::{Engine, Verdict};
+use mamori_mail::Envelope;
+use mamori_mail::source::{Format, MailItem, ReadOptions, Reader, SourceError};
+
+use crate::config::MamoriConfig;
+use crate::exit;
+use crate::output::{self, OutputMode};
+use crate::pipeline::ordered_map;
+
+/// Input format choices for `--format`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Detect per input.
+    Auto,
+    /// One message per file.
+    Eml,
+    /// mbox files.
+    Mbox,
+    /// A Maildir directory.
+    Maildir,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Auto => Format::Auto,
+            FormatArg::Eml => Format::Eml,
+            FormatArg::Mbox => Format::Mbox,
+            FormatArg::Maildir => Format::Maildir,
+        }
+    }
+}
 
 #[derive(Args)]
 pub struct ScanArgs {
-    /// Inputs: files, directories, mbox files, Maildirs, or `-` for standard input.
+    /// Inputs: .eml files, directories (recursive), mbox files, Maildirs, or `-` for standard input.
     #[arg(required = true)]
     pub inputs: Vec<String>,
+    /// Input format; `auto` detects mbox files and Maildirs.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: FormatArg,
+    /// Print one JSON verdict per line (schema: docs/verdict-json.md).
+    #[arg(long, conflicts_with = "explain")]
+    pub json: bool,
+    /// Print every finding with its evidence and ATT&CK techniques.
+    #[arg(long)]
+    pub explain: bool,
+    /// Configuration file (mamori.toml); built-in defaults without it.
+    #[arg(long, env = "MAMORI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Also scan files found in directories that do not look like mail (README, labels, binaries).
+    #[arg(long)]
+    pub include_all: bool,
+    /// Only print flagged messages.
+    #[arg(long)]
+    pub flagged_only: bool,
+    /// SMTP client address, when known (applies to every message).
+    #[arg(long)]
+    pub client_ip: Option<IpAddr>,
+    /// SMTP HELO/EHLO name, when known.
+    #[arg(long)]
+    pub helo: Option<String>,
+    /// SMTP MAIL FROM address, when known.
+    #[arg(long)]
+    pub mail_from: Option<String>,
+    /// SMTP RCPT TO addresses, when known.
+    #[arg(long)]
+    pub rcpt_to: Vec<String>,
 }
 
-pub fn run(_args: ScanArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("scan is not implemented yet")
+pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
+    let config = MamoriConfig::load(args.config.as_deref())?;
+    let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let envelope = Envelope {
+        client_ip: args.client_ip,
+        helo: args.helo.clone(),
+        mail_from: args.mail_from.clone(),
+        rcpt_to: args.rcpt_to.clone(),
+        ..Envelope::default()
+    };
+    let options = ReadOptions {
+        format: args.format.into(),
+        max_message_bytes: config.limits.max_message_bytes,
+        max_line_bytes: config.limits.max_line_bytes,
+        include_non_mail: args.include_all,
+    };
+    let mode = if args.json {
+        OutputMode::Json
+    } else if args.explain {
+        OutputMode::Explain
+    } else {
+        OutputMode::Table
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut reader = Reader::new(&args.inputs, options);
+    let progress = output::progress_bar(io::stderr().is_terminal());
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut stats = ScanStats::default();
+    let started = Instant::now();
+    if mode == OutputMode::Table {
+        output::write_table_header(&mut out)?;
+    }
+    ordered_map(
+        reader.by_ref(),
+        threads,
+        |item: Result<MailItem, SourceError>| {
+            item.map(|item| engine.analyse_item(&envelope, &item))
+        },
+        |result| {
+            progress.inc(1);
+            match result {
+                Ok(verdict) => {
+                    stats.add(&verdict);
+                    if args.flagged_only && !verdict.class.is_flagged() {
+                        return true;
+                    }
+                    write_verdict(&mut out, mode, &verdict)
+                }
+                Err(err) => {
+                    stats.errors += 1;
+                    progress.suspend(|| eprintln!("mamori: {err}"));
+                    true
+                }
+            }
+        },
+    );
+    progress.finish_and_clear();
+    if let Err(e) = out.flush()
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        return Err(e).context("writing output");
+    }
+    drop(out);
+    let elapsed = started.elapsed().as_secs_f64();
+    if stats.messages > 1 || reader.skipped() > 0 || stats.errors > 0 {
+        eprintln!(
+            "mamori: {} messages in {:.2} s ({:.0}/s): {} flagged, {} errors, {} non-mail files skipped",
+            stats.messages,
+            elapsed,
+            stats.messages as f64 / elapsed.max(1e-9),
+            stats.flagged,
+            stats.errors,
+            reader.skipped()
+        );
+    }
+    Ok(if stats.errors > 0 {
+        exit::ERROR
+    } else if stats.flagged > 0 {
+        exit::FLAGGED
+    } else {
+        exit::CLEAN
+    })
+}
+
+/// Writes one verdict; returns `false` when the output is gone (broken pipe), to stop the scan.
+fn write_verdict(out: &mut impl Write, mode: OutputMode, verdict: &Verdict) -> bool {
+    match output::write_verdict(out, mode, verdict) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("mamori: writing output: {e}");
+            false
+        }
+    }
+}
+
+#[derive(Default)]
+struct ScanStats {
+    messages: u64,
+    flagged: u64,
+    errors: u64,
+}
+
+impl ScanStats {
+    fn add(&mut self, verdict: &Verdict) {
+        self.messages += 1;
+        if verdict.class.is_flagged() {
+            self.flagged += 1;
+        }
+    }
 }

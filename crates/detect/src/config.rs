@@ -1,0 +1,62 @@
+//! Detection configuration: limits, scoring thresholds, per-finding overrides and the organisation's identity.
+//! Deserialised from the `[detect]`-level sections of `mamori.toml`; every field has a default, so an empty file
+//! (or none) is a valid configuration.
+
+use std::collections::BTreeMap;
+
+use mamori_mail::Limits;
+use serde::{Deserialize, Serialize};
+
+/// Everything that shapes a verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Parser limits.
+    pub limits: Limits,
+    /// How points become a class.
+    pub scoring: ScoringConfig,
+    /// Per-finding overrides.
+    pub findings: FindingOverrides,
+    /// Who we are: our domains, partners, people worth impersonating.
+    pub organisation: OrganisationConfig,
+}
+
+/// Thresholds that turn points into a class (see `docs/scoring.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// Total points from which a message is flagged at all.
+    pub flag_threshold: f32,
+    /// Points a category (malware, phishing, spam) needs to name the class; below, a flagged message is
+    /// `suspicious`.
+    pub category_threshold: f32,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        ScoringConfig {
+            flag_threshold: 5.0,
+            category_threshold: 3.0,
+        }
+    }
+}
+
+/// Per-finding changes to the catalogue defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FindingOverrides {
+    /// Replacement weights by finding id.
+    pub weights: BTreeMap<String, f32>,
+    /// Finding ids (globs like `received.*` allowed) that are dropped from verdicts.
+    pub disabled: Vec<String>,
+}
+
+/// The organisation's identity, used by impersonation and lookalike checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrganisationConfig {
+    /// Our own mail domains.
+    pub domains: Vec<String>,
+    /// Partner and supplier domains worth protecting.
+    pub partner_domains: Vec<String>,
+}

@@ -1,0 +1,28 @@
+//! The detector interface: one detector per concern, a pure function of the message and its context.
+
+use mamori_mail::{Envelope, Message};
+
+use crate::config::DetectConfig;
+use crate::finding::Findings;
+
+/// What a detector may consult besides the message. Filled by the engine from its configuration and from the
+/// caller's per-message facts; detectors never fetch anything themselves.
+pub struct Context<'a> {
+    /// Configuration.
+    pub config: &'a DetectConfig,
+    /// SMTP envelope, when known.
+    pub envelope: &'a Envelope,
+    /// Reference time for date checks (Unix seconds): the envelope's receive time or the topmost Received
+    /// time stamp. `None` when the message carries no time reference.
+    pub received_at: Option<i64>,
+}
+
+/// One concern (headers, links, attachment names, …). Implementations are small, stateless after construction,
+/// and must not panic or do I/O.
+pub trait Detector: Send + Sync {
+    /// Short name for logs and timing.
+    fn name(&self) -> &'static str;
+
+    /// Adds what it finds in `message` to `out`.
+    fn detect(&self, message: &Message, ctx: &Context<'_>, out: &mut Findings);
+}

@@ -1,0 +1,176 @@
+//! The engine: parse, run the detectors, score, and build the verdict — the same path for every entry point.
+
+use std::time::Instant;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use mamori_mail::source::MailItem;
+use mamori_mail::{Envelope, Message};
+
+use crate::config::DetectConfig;
+use crate::detector::{Context, Detector};
+use crate::detectors;
+use crate::finding::{Finding, Findings};
+use crate::indicators::Indicators;
+use crate::score;
+use crate::verdict::{MessageSummary, SCHEMA, SourceRef, Verdict};
+
+/// Errors building an engine from configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A `findings.disabled` pattern is not a valid glob.
+    #[error("invalid pattern {pattern:?} in findings.disabled: {source}")]
+    BadPattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        #[source]
+        source: globset::Error,
+    },
+    /// A `findings.weights` key names no known finding.
+    #[error("unknown finding id {0:?} in findings.weights (see `mamori findings`)")]
+    UnknownFinding(String),
+}
+
+/// Analyses messages. Cheap to share between threads (`&Engine` is all a worker needs).
+pub struct Engine {
+    config: DetectConfig,
+    detectors: Vec<Box<dyn Detector>>,
+    disabled: GlobSet,
+}
+
+impl Engine {
+    /// Builds an engine with the built-in detectors.
+    pub fn new(config: DetectConfig) -> Result<Engine, EngineError> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &config.findings.disabled {
+            let glob = Glob::new(pattern).map_err(|source| EngineError::BadPattern {
+                pattern: pattern.clone(),
+                source,
+            })?;
+            builder.add(glob);
+        }
+        let disabled = builder.build().map_err(|source| EngineError::BadPattern {
+            pattern: config.findings.disabled.join(", "),
+            source,
+        })?;
+        if let Some(id) = config
+            .findings
+            .weights
+            .keys()
+            .find(|id| crate::catalog::spec(id).is_none())
+        {
+            return Err(EngineError::UnknownFinding(id.clone()));
+        }
+        Ok(Engine {
+            config,
+            detectors: detectors::default_set(),
+            disabled,
+        })
+    }
+
+    /// Adds a detector (model, authentication, attachment analysis, …) after the built-in ones.
+    pub fn with_detector(mut self, detector: Box<dyn Detector>) -> Engine {
+        self.detectors.push(detector);
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &DetectConfig {
+        &self.config
+    }
+
+    /// Names of the detectors, in run order.
+    pub fn detector_names(&self) -> Vec<&'static str> {
+        self.detectors.iter().map(|d| d.name()).collect()
+    }
+
+    /// Parses and judges raw message bytes.
+    pub fn analyse(&self, envelope: &Envelope, raw: &[u8]) -> Verdict {
+        let start = Instant::now();
+        let message = mamori_mail::parse(raw, &self.config.limits);
+        self.finish(envelope, &message, start)
+    }
+
+    /// Parses and judges a message read from an input; the verdict names its source.
+    pub fn analyse_item(&self, envelope: &Envelope, item: &MailItem) -> Verdict {
+        let start = Instant::now();
+        let message = mamori_mail::parse_item(item, &self.config.limits);
+        let mut verdict = self.finish(envelope, &message, start);
+        verdict.source = Some(SourceRef {
+            path: item.origin.path.clone(),
+            index: item.origin.index,
+        });
+        verdict
+    }
+
+    /// Judges an already parsed message.
+    pub fn judge(&self, envelope: &Envelope, message: &Message) -> Verdict {
+        self.finish(envelope, message, Instant::now())
+    }
+
+    fn finish(&self, envelope: &Envelope, message: &Message, start: Instant) -> Verdict {
+        let ctx = Context {
+            config: &self.config,
+            envelope,
+            received_at: envelope
+                .received_at
+                .or_else(|| message.received.first().and_then(|h| h.timestamp)),
+        };
+        let mut found = Findings::default();
+        for detector in &self.detectors {
+            detector.detect(message, &ctx, &mut found);
+        }
+        let mut findings: Vec<Finding> = found
+            .into_vec()
+            .into_iter()
+            .filter(|f| !self.disabled.is_match(f.id.as_ref()))
+            .map(|mut f| {
+                if let Some(w) = self.config.findings.weights.get(f.id.as_ref()) {
+                    f.weight = *w;
+                }
+                f
+            })
+            .collect();
+        findings.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.id.cmp(&b.id)));
+        let class = score::classify(&findings, &self.config.scoring);
+        let mut attack: Vec<String> = findings
+            .iter()
+            .flat_map(|f| f.attack.iter().map(|t| t.to_string()))
+            .collect();
+        attack.sort();
+        attack.dedup();
+        let score = (score::total(&findings) * 100.0).round() / 100.0;
+        Verdict {
+            schema: SCHEMA.to_string(),
+            source: None,
+            message: summary(message),
+            class,
+            score,
+            probability: None,
+            indicators: Indicators::collect(message, envelope),
+            findings,
+            attack,
+            elapsed_us: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+fn summary(message: &Message) -> MessageSummary {
+    let from = message.from_mailbox();
+    MessageSummary {
+        message_id: message.message_id.clone(),
+        subject: message.subject.clone(),
+        from: from.and_then(|m| m.address.clone()),
+        from_name: from.and_then(|m| m.name.clone()),
+        to: message
+            .to
+            .iter()
+            .chain(&message.cc)
+            .filter_map(|m| m.address.clone())
+            .take(50)
+            .collect(),
+        date: message.date.as_ref().map(|d| d.raw.clone()),
+        size: message.size,
+        sha256: message.sha256.clone(),
+    }
+}
