@@ -59,4 +59,20 @@ pub struct OrganisationConfig {
     pub domains: Vec<String>,
     /// Partner and supplier domains worth protecting.
     pub partner_domains: Vec<String>,
+    /// People worth impersonating (executives, finance, IT): display names in kanji, kana or Latin.
+    pub vips: Vec<Vip>,
+    /// Do not protect the built-in list of well-known brands (`mamori_detect::knowledge::brands`).
+    pub ignore_builtin_brands: bool,
+}
+
+/// A protected person.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Vip {
+    /// Name as usually written (e.g. `山田 太郎`).
+    pub name: String,
+    /// Other spellings (`ヤマダ タロウ`, `Taro Yamada`).
+    pub aliases: Vec<String>,
+    /// Addresses the person really uses.
+    pub addresses: Vec<String>,
 }

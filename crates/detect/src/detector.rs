@@ -4,6 +4,7 @@ use mamori_mail::{Envelope, Message};
 
 use crate::config::DetectConfig;
 use crate::finding::Findings;
+use crate::lookalike::ProtectedDomains;
 
 /// What a detector may consult besides the message. Filled by the engine from its configuration and from the
 /// caller's per-message facts; detectors never fetch anything themselves.
@@ -15,6 +16,8 @@ pub struct Context<'a> {
     /// Reference time for date checks (Unix seconds): the envelope's receive time or the topmost Received
     /// time stamp. `None` when the message carries no time reference.
     pub received_at: Option<i64>,
+    /// The organisation's, partners' and brands' domains, for lookalike checks.
+    pub protected: &'a ProtectedDomains,
 }
 
 /// One concern (headers, links, attachment names, …). Implementations are small, stateless after construction,

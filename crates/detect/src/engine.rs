@@ -11,6 +11,7 @@ use crate::detector::{Context, Detector};
 use crate::detectors;
 use crate::finding::{Finding, Findings};
 use crate::indicators::Indicators;
+use crate::lookalike::ProtectedDomains;
 use crate::score;
 use crate::verdict::{MessageSummary, SCHEMA, SourceRef, Verdict};
 
@@ -36,6 +37,7 @@ pub struct Engine {
     config: DetectConfig,
     detectors: Vec<Box<dyn Detector>>,
     disabled: GlobSet,
+    protected: ProtectedDomains,
 }
 
 impl Engine {
@@ -61,7 +63,9 @@ impl Engine {
         {
             return Err(EngineError::UnknownFinding(id.clone()));
         }
+        let protected = ProtectedDomains::new(&config.organisation, true);
         Ok(Engine {
+            protected,
             config,
             detectors: detectors::default_set(),
             disabled,
@@ -77,6 +81,11 @@ impl Engine {
     /// The configuration in force.
     pub fn config(&self) -> &DetectConfig {
         &self.config
+    }
+
+    /// The protected domains (own, partners, brands) built from the configuration.
+    pub fn protected_domains(&self) -> &ProtectedDomains {
+        &self.protected
     }
 
     /// Names of the detectors, in run order.
@@ -115,6 +124,7 @@ impl Engine {
             received_at: envelope
                 .received_at
                 .or_else(|| message.received.first().and_then(|h| h.timestamp)),
+            protected: &self.protected,
         };
         let mut found = Findings::default();
         for detector in &self.detectors {

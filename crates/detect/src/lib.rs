@@ -17,6 +17,8 @@ pub mod detectors;
 pub mod engine;
 pub mod finding;
 pub mod indicators;
+pub mod knowledge;
+pub mod lookalike;
 pub mod score;
 pub mod verdict;
 
