@@ -38,6 +38,8 @@ struct Cli {
 enum Command {
     /// Scan mail (.eml, directory, mbox, Maildir or `-` for stdin) and print verdicts.
     Scan(commands::scan::ScanArgs),
+    /// Show how a message was parsed (headers, identities, text, links, attachments, anomalies) as JSON.
+    Inspect(commands::inspect::InspectArgs),
     /// List every finding id with its category, weight and ATT&CK techniques.
     Findings(commands::findings::FindingsArgs),
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Findings(args) => commands::findings::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -104,6 +104,14 @@ impl Engine {
     pub fn analyse_item(&self, envelope: &Envelope, item: &MailItem) -> Verdict {
         let start = Instant::now();
         let message = mamori_mail::parse_item(item, &self.config.limits);
+        let merged;
+        let envelope = match &item.envelope {
+            Some(carried) => {
+                merged = merge_envelopes(envelope, carried);
+                &merged
+            }
+            None => envelope,
+        };
         let mut verdict = self.finish(envelope, &message, start);
         verdict.source = Some(SourceRef {
             path: item.origin.path.clone(),
@@ -162,6 +170,28 @@ impl Engine {
             attack,
             elapsed_us: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
         }
+    }
+}
+
+/// The caller's envelope facts, completed by those an input carried (BSMTP); the caller's win.
+fn merge_envelopes(given: &Envelope, carried: &Envelope) -> Envelope {
+    Envelope {
+        client_ip: given.client_ip.or(carried.client_ip),
+        client_name: given
+            .client_name
+            .clone()
+            .or_else(|| carried.client_name.clone()),
+        helo: given.helo.clone().or_else(|| carried.helo.clone()),
+        mail_from: given
+            .mail_from
+            .clone()
+            .or_else(|| carried.mail_from.clone()),
+        rcpt_to: if given.rcpt_to.is_empty() {
+            carried.rcpt_to.clone()
+        } else {
+            given.rcpt_to.clone()
+        },
+        received_at: given.received_at.or(carried.received_at),
     }
 }
 

@@ -263,7 +263,7 @@ fn convert(
                 msg.received
                     .push(received_hop(raw_value, value.as_received()));
             }
-            (HeaderName::Other(name), _) if name.eq_ignore_ascii_case("Authentication-Results") => {
+            (name, _) if name.as_str().eq_ignore_ascii_case("Authentication-Results") => {
                 let value =
                     String::from_utf8_lossy(slice(raw, header.offset_start, header.offset_end));
                 if let Some(ar) = crate::authres::parse(&value) {
@@ -362,20 +362,26 @@ fn walk_parts(
             size: 0,
             encoding_problem: part.is_encoding_problem,
         };
+        if content_type.starts_with("multipart/") && !matches!(part.body, PartType::Multipart(_)) {
+            anomalies.push(Anomaly::new(
+                AnomalyKind::BoundaryMissing,
+                format!(
+                    "{content_type} whose parts cannot be separated (missing or empty boundary)"
+                ),
+            ));
+        }
         match &part.body {
             PartType::Multipart(children) => {
                 let has_boundary = part
                     .content_type()
                     .and_then(|ct| ct.attribute("boundary"))
-                    .is_some();
+                    .is_some_and(|b| !b.is_empty());
                 if !has_boundary {
                     anomalies.push(Anomaly::new(
                         AnomalyKind::BoundaryMissing,
-                        format!("{content_type} without a boundary parameter"),
+                        format!("{content_type} without a (non-empty) boundary parameter"),
                     ));
-                } else if (part.offset_end as usize) >= raw.len()
-                    && !closing_boundary_present(part, raw)
-                {
+                } else if !closing_boundary_present(part, raw) {
                     anomalies.push(Anomaly::new(
                         AnomalyKind::Truncated,
                         format!("{content_type} ends without its closing boundary"),
@@ -465,8 +471,14 @@ fn closing_boundary_present(part: &mail_parser::MessagePart<'_>, raw: &[u8]) -> 
     closing.extend_from_slice(b"--");
     closing.extend_from_slice(boundary.as_bytes());
     closing.extend_from_slice(b"--");
-    let body = slice(raw, part.offset_body, part.offset_end);
-    memchr::memmem::find(body, &closing).is_some()
+    // The closing delimiter may sit just past the part's recorded end.
+    let end = (part.offset_end as usize).saturating_add(closing.len() + 4);
+    let body = slice(
+        raw,
+        part.offset_body,
+        u32::try_from(end).unwrap_or(u32::MAX),
+    );
+    memchr::memmem::rfind(body, &closing).is_some()
 }
 
 fn make_attachment(
@@ -721,7 +733,10 @@ fn assemble_text(
                 links_truncated = true;
                 break;
             }
-            let already = links.iter().any(|l| l.raw == raw);
+            // A URL written as the visible text of a link is not a link target of its own.
+            let already = links
+                .iter()
+                .any(|l| l.raw == raw || l.anchor_text.as_deref() == Some(raw));
             if !already {
                 links.push(links::normalize(raw, None, source));
             }

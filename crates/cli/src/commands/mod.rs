@@ -1,4 +1,5 @@
 //! One module per subcommand: flag definitions (`clap::Args`) and a `run` returning the exit status.
 
 pub mod findings;
+pub mod inspect;
 pub mod scan;

@@ -28,6 +28,8 @@ pub enum FormatArg {
     Mbox,
     /// A Maildir directory.
     Maildir,
+    /// Batched SMTP files.
+    Bsmtp,
 }
 
 impl From<FormatArg> for Format {
@@ -37,6 +39,7 @@ impl From<FormatArg> for Format {
             FormatArg::Eml => Format::Eml,
             FormatArg::Mbox => Format::Mbox,
             FormatArg::Maildir => Format::Maildir,
+            FormatArg::Bsmtp => Format::Bsmtp,
         }
     }
 }
@@ -46,7 +49,7 @@ pub struct ScanArgs {
     /// Inputs: .eml files, directories (recursive), mbox files, Maildirs, or `-` for standard input.
     #[arg(required = true)]
     pub inputs: Vec<String>,
-    /// Input format; `auto` detects mbox files and Maildirs.
+    /// Input format; `auto` detects mbox, BSMTP and Maildir inputs.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: FormatArg,
     /// Print one JSON verdict per line (schema: docs/verdict-json.md).

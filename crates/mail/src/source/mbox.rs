@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead};
 
-use super::{MailItem, Origin, ReadOptions};
+use super::{MailItem, Origin, ReadOptions, read_line_capped};
 
 /// Reads messages one by one from an mbox stream.
 pub struct MboxReader<R: BufRead> {
@@ -123,6 +123,7 @@ impl<R: BufRead> MboxReader<R> {
             original_size: (original > bytes.len() as u64 + 2).then_some(original),
             bytes,
             long_lines,
+            envelope: None,
         }
     }
 }
@@ -131,47 +132,6 @@ impl<R: BufRead> MboxReader<R> {
 fn is_quoted_from(line: &[u8]) -> bool {
     let gt = line.iter().take_while(|&&b| b == b'>').count();
     gt > 0 && line[gt..].starts_with(b"From ")
-}
-
-/// Reads one line (including its `\n`) into `buf`, keeping at most `cap` bytes and discarding the rest of an
-/// over-long line. Returns the number of bytes consumed and whether the line was cut.
-fn read_line_capped<R: BufRead>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    cap: usize,
-) -> io::Result<(usize, bool)> {
-    buf.clear();
-    let mut consumed = 0;
-    let mut cut = false;
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok((consumed, cut));
-        }
-        let (chunk_len, done) = match memchr::memchr(b'\n', available) {
-            Some(p) => (p + 1, true),
-            None => (available.len(), false),
-        };
-        let room = cap.saturating_sub(buf.len());
-        if room >= chunk_len {
-            buf.extend_from_slice(&available[..chunk_len]);
-        } else {
-            buf.extend_from_slice(&available[..room]);
-            cut = true;
-        }
-        reader.consume(chunk_len);
-        consumed += chunk_len;
-        if done {
-            if cut && buf.last() != Some(&b'\n') {
-                buf.push(b'\n');
-            }
-            return Ok((consumed, cut));
-        }
-    }
 }
 
 #[cfg(test)]

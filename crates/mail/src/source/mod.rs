@@ -6,6 +6,7 @@
 //! that do not look like mail at all (no header line at the start) are skipped and counted, so that scanning a
 //! corpus folder does not report its README or label files; an input named explicitly is always scanned.
 
+mod bsmtp;
 mod mbox;
 
 use std::collections::VecDeque;
@@ -16,7 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use bsmtp::{BsmtpReader, looks_like_bsmtp};
 pub use mbox::MboxReader;
+
+use crate::Envelope;
 
 /// How to read an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -29,6 +33,8 @@ pub enum Format {
     Eml,
     /// Each file is an mbox (mboxrd/mboxo `From ` separated).
     Mbox,
+    /// Each file is batched SMTP (`MAIL FROM:`, `RCPT TO:`, `DATA` … `.`).
+    Bsmtp,
     /// The directory is a Maildir (`new/` and `cur/`).
     Maildir,
 }
@@ -86,6 +92,8 @@ pub struct MailItem {
     pub original_size: Option<u64>,
     /// True when a line longer than `max_line_bytes` was cut.
     pub long_lines: bool,
+    /// SMTP envelope carried by the input (BSMTP), if any.
+    pub envelope: Option<Envelope>,
 }
 
 /// Errors reading inputs. Each names the path.
@@ -147,7 +155,7 @@ pub struct Reader {
     options: ReadOptions,
     /// Pending inputs: (path, named explicitly by the user).
     pending: VecDeque<(PathBuf, bool)>,
-    mbox: Option<(String, MboxReader<Box<dyn BufRead + Send>>)>,
+    active: Option<(String, Multi)>,
     stdin_pending: bool,
     skipped: u64,
 }
@@ -167,7 +175,7 @@ impl Reader {
         Reader {
             options,
             pending,
-            mbox: None,
+            active: None,
             stdin_pending,
             skipped: 0,
         }
@@ -186,13 +194,8 @@ impl Reader {
             Ok(h) => h,
             Err(e) => return Some(Err(io_err(Path::new("-"), e))),
         };
-        let is_mbox = match self.options.format {
-            Format::Mbox => true,
-            Format::Auto => head.starts_with(b"From "),
-            _ => false,
-        };
-        if is_mbox {
-            self.mbox = Some(("-".to_string(), MboxReader::new(reader, &self.options)));
+        if let Some(multi) = Multi::detect(head, self.options.format) {
+            self.active = Some(("-".to_string(), multi.open(reader, &self.options)));
             return self.next();
         }
         Some(read_single(
@@ -231,14 +234,9 @@ impl Reader {
             Ok(h) => h,
             Err(e) => return Some(Err(io_err(&path, e))),
         };
-        let is_mbox = match self.options.format {
-            Format::Mbox => true,
-            Format::Eml | Format::Maildir => false,
-            Format::Auto => head.starts_with(b"From "),
-        };
         let name = path.display().to_string();
-        if is_mbox {
-            self.mbox = Some((name, MboxReader::new(reader, &self.options)));
+        if let Some(multi) = Multi::detect(head, self.options.format) {
+            self.active = Some((name, multi.open(reader, &self.options)));
             return None;
         }
         if !explicit && !self.options.include_non_mail && !looks_like_mail(head) {
@@ -299,16 +297,16 @@ impl Iterator for Reader {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some((name, mbox)) = self.mbox.as_mut() {
-                match mbox.next_message() {
+            if let Some((name, multi)) = self.active.as_mut() {
+                match multi.next_message() {
                     Ok(Some(mut item)) => {
                         item.origin.path = name.clone();
                         return Some(Ok(item));
                     }
-                    Ok(None) => self.mbox = None,
+                    Ok(None) => self.active = None,
                     Err(e) => {
                         let path = name.clone();
-                        self.mbox = None;
+                        self.active = None;
                         return Some(Err(SourceError::Io { path, source: e }));
                     }
                 }
@@ -320,6 +318,51 @@ impl Iterator for Reader {
             if let Some(result) = self.open(path, explicit) {
                 return Some(result);
             }
+        }
+    }
+}
+
+/// Which multi-message container format a stream is in.
+enum MultiKind {
+    Mbox,
+    Bsmtp,
+}
+
+impl MultiKind {
+    fn open(self, reader: Box<dyn BufRead + Send>, options: &ReadOptions) -> Multi {
+        match self {
+            MultiKind::Mbox => Multi::Mbox(Box::new(MboxReader::new(reader, options))),
+            MultiKind::Bsmtp => Multi::Bsmtp(BsmtpReader::new(reader, options)),
+        }
+    }
+}
+
+/// An open multi-message input.
+enum Multi {
+    Mbox(Box<MboxReader<Box<dyn BufRead + Send>>>),
+    Bsmtp(BsmtpReader<Box<dyn BufRead + Send>>),
+}
+
+impl Multi {
+    /// Decides from the first bytes and the forced format whether an input holds several messages.
+    fn detect(head: &[u8], format: Format) -> Option<MultiKind> {
+        match format {
+            Format::Mbox => Some(MultiKind::Mbox),
+            Format::Bsmtp => Some(MultiKind::Bsmtp),
+            Format::Eml | Format::Maildir => None,
+            Format::Auto if head.starts_with(b"From ") => Some(MultiKind::Mbox),
+            Format::Auto if looks_like_bsmtp(head) => Some(MultiKind::Bsmtp),
+            Format::Auto => None,
+        }
+    }
+
+    fn next_message(&mut self) -> io::Result<Option<MailItem>> {
+        match self {
+            Multi::Mbox(r) => r.next_message(),
+            Multi::Bsmtp(r) => Ok(r.next_message()?.map(|(mut item, envelope)| {
+                item.envelope = Some(envelope);
+                item
+            })),
         }
     }
 }
@@ -372,6 +415,7 @@ fn read_single(
         bytes,
         original_size,
         long_lines: false,
+        envelope: None,
     })
 }
 
@@ -390,6 +434,47 @@ pub fn looks_like_mail(head: &[u8]) -> bool {
     match memchr::memchr(b':', line) {
         Some(colon) if colon > 0 => line[..colon].iter().all(|&b| (33..=126).contains(&b)),
         _ => false,
+    }
+}
+
+/// Reads one line (including its `\n`) into `buf`, keeping at most `cap` bytes and discarding the rest of an
+/// over-long line. Returns the number of bytes consumed and whether the line was cut.
+pub(crate) fn read_line_capped<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<(usize, bool)> {
+    buf.clear();
+    let mut consumed = 0;
+    let mut cut = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let (chunk_len, done) = match memchr::memchr(b'\n', available) {
+            Some(p) => (p + 1, true),
+            None => (available.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        if room >= chunk_len {
+            buf.extend_from_slice(&available[..chunk_len]);
+        } else {
+            buf.extend_from_slice(&available[..room]);
+            cut = true;
+        }
+        reader.consume(chunk_len);
+        consumed += chunk_len;
+        if done {
+            if cut && buf.last() != Some(&b'\n') {
+                buf.push(b'\n');
+            }
+            return Ok((consumed, cut));
+        }
     }
 }
 
