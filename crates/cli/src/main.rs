@@ -40,6 +40,8 @@ enum Command {
     Scan(commands::scan::ScanArgs),
     /// Show how a message was parsed (headers, identities, text, links, attachments, anomalies) as JSON.
     Inspect(commands::inspect::InspectArgs),
+    /// Measure analysis throughput (messages/s, MB/s) on one core and on all cores.
+    Bench(commands::bench::BenchArgs),
     /// List every finding id with its category, weight and ATT&CK techniques.
     Findings(commands::findings::FindingsArgs),
 }
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Findings(args) => commands::findings::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
     };
     match result {

@@ -114,9 +114,86 @@ pub fn decode_text(bytes: &[u8], label: Option<&str>) -> (String, Option<&'stati
     }
     match declared {
         Declared::Known(enc) => (decode_with(bytes, enc), None),
+        Declared::Iso2022Jp if uses_jis_x_0212(bytes) => (decode_iso_2022_jp_extended(bytes), None),
         Declared::Iso2022Jp => (decode_with(bytes, encoding_rs::ISO_2022_JP), None),
         _ => (String::from_utf8_lossy(bytes).into_owned(), None),
     }
+}
+
+/// True when ISO-2022-JP text switches to JIS X 0212 (`ESC $ ( D`, ISO-2022-JP-1/-2), which the WHATWG decoder
+/// does not support. Mailers use it for symbols such as ©.
+pub fn uses_jis_x_0212(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"\x1b$(D").is_some()
+}
+
+/// Decodes ISO-2022-JP including JIS X 0212 by transcoding to EUC-JP (which carries JIS X 0212 behind 0x8F) and
+/// decoding that. Designations EUC-JP cannot carry (GB 2312, KS C 5601 in ISO-2022-JP-2) become U+FFFD.
+pub fn decode_iso_2022_jp_extended(bytes: &[u8]) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Set {
+        Ascii,
+        Katakana,
+        Jis0208,
+        Jis0212,
+        Unsupported,
+    }
+    let mut euc = Vec::with_capacity(bytes.len());
+    let mut set = Set::Ascii;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == 0x1b {
+            let rest = &bytes[i + 1..];
+            let (next, len) = if rest.starts_with(b"(B") || rest.starts_with(b"(J") {
+                (Set::Ascii, 3)
+            } else if rest.starts_with(b"(I") {
+                (Set::Katakana, 3)
+            } else if rest.starts_with(b"$@") || rest.starts_with(b"$B") {
+                (Set::Jis0208, 3)
+            } else if rest.starts_with(b"&@\x1b$B") {
+                (Set::Jis0208, 6)
+            } else if rest.starts_with(b"$(D") {
+                (Set::Jis0212, 4)
+            } else if rest.starts_with(b"$A") {
+                (Set::Unsupported, 3)
+            } else if rest.starts_with(b"$(C") {
+                (Set::Unsupported, 4)
+            } else {
+                (set, 1)
+            };
+            set = next;
+            i += len;
+            continue;
+        }
+        if b == b'\n' || b == b'\r' {
+            // Tolerate lines that do not switch back to ASCII before the line break.
+            set = Set::Ascii;
+            euc.push(b);
+            i += 1;
+            continue;
+        }
+        match set {
+            Set::Ascii => {
+                euc.push(b);
+                i += 1;
+            }
+            Set::Katakana => {
+                euc.extend_from_slice(&[0x8e, b | 0x80]);
+                i += 1;
+            }
+            Set::Jis0208 | Set::Jis0212 | Set::Unsupported => {
+                let Some(&b2) = bytes.get(i + 1) else { break };
+                match set {
+                    Set::Jis0208 => euc.extend_from_slice(&[b | 0x80, b2 | 0x80]),
+                    Set::Jis0212 => euc.extend_from_slice(&[0x8f, b | 0x80, b2 | 0x80]),
+                    _ => euc.extend_from_slice("\u{FFFD}".as_bytes()),
+                }
+                i += 2;
+            }
+        }
+    }
+    // U+FFFD inserted above is UTF-8 and not valid EUC-JP; it decodes to replacement characters, as intended.
+    decode_with(&euc, encoding_rs::EUC_JP)
 }
 
 #[cfg(test)]
@@ -159,6 +236,20 @@ mod tests {
         assert_eq!(decode_text(&sjis("テスト"), Some("CP932")).0, "テスト");
         let big5 = encoding_rs::BIG5.encode("測試郵件").0.into_owned();
         assert_eq!(decode_text(&big5, Some("big5")).0, "測試郵件");
+    }
+
+    #[test]
+    fn iso_2022_jp_with_jis_x_0212() {
+        // "発行元" in JIS X 0208, then © (JIS X 0212 0x226D), then ASCII.
+        let mut bytes = encoding_rs::ISO_2022_JP.encode("発行元").0.into_owned();
+        bytes.extend_from_slice(b"\x1b$(D\x22\x6d\x1b(B Rakuten");
+        assert!(uses_jis_x_0212(&bytes));
+        assert_eq!(
+            decode_text(&bytes, Some("iso-2022-jp")).0,
+            "発行元© Rakuten"
+        );
+        let kana = b"\x1b(I\x31\x32\x1b(B";
+        assert_eq!(decode_iso_2022_jp_extended(kana), "ｱｲ");
     }
 
     #[test]

@@ -532,7 +532,9 @@ fn decode_body_text(
         return (parsed_text.to_string(), None);
     }
     let bytes = transfer_decoded(part, raw);
-    if charset::needs_guess(declared, &bytes) {
+    if charset::needs_guess(declared, &bytes)
+        || (declared == charset::Declared::Iso2022Jp && charset::uses_jis_x_0212(&bytes))
+    {
         let (text, used) = charset::decode_text(&bytes, charset);
         return (text, used);
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand: flag definitions (`clap::Args`) and a `run` returning the exit status.
 
+pub mod bench;
 pub mod findings;
 pub mod inspect;
 pub mod scan;
