@@ -254,15 +254,33 @@ fn every_corpus_gives_one_json_verdict_per_message() {
 
 #[test]
 fn documented_configuration_example_is_valid() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config.md"))
+            .unwrap();
     let start = doc.find("```toml\n").expect("a toml block") + 8;
     let end = start + doc[start..].find("```").expect("end of block");
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("mamori.toml");
     std::fs::write(&cfg, &doc[start..end]).unwrap();
-    let out = mamori().args(["scan", "--json", "--config"]).arg(&cfg).arg(example()).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mamori()
+        .args(["scan", "--json", "--config"])
+        .arg(&cfg)
+        .arg(example())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // `received.*` is disabled in the example.
     let v = &json_lines(&out)[0];
-    assert!(v["findings"].as_array().unwrap().iter().all(|f| !f["id"].as_str().unwrap().starts_with("received.")));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["id"].as_str().unwrap().starts_with("received."))
+    );
 }
