@@ -1,0 +1,460 @@
+//! Per host-pair state built while records stream in. Addresses are interned to `u32` ids and each internal
+//! source → external destination pair gets one [`PairState`]; a record updates counters in place and, for timing
+//! analysis, appends an 8-byte sample. Samples per pair are capped: when a pair reaches the cap every second
+//! sample is dropped and from then on only every 2nd (4th, …) connection is sampled ("thinning"), so memory is
+//! bounded by `pairs × cap` whatever the number of records.
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::ingest::RecordSink;
+use crate::network::{AddrClass, NetworkPolicy};
+use crate::record::{ConnRecord, Proto};
+
+/// Options for aggregation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AggregateOptions {
+    /// Timing samples kept per pair before thinning (8 bytes each).
+    pub max_samples_per_pair: usize,
+    /// A TCP connection from the same source port to the same destination within this many seconds of the previous
+    /// one is a retransmitted attempt (Zeek logs a timed-out SYN and its retry as two records), not a new beat.
+    pub retry_window_secs: f64,
+}
+
+impl Default for AggregateOptions {
+    fn default() -> Self {
+        Self {
+            max_samples_per_pair: 8192,
+            retry_window_secs: 30.0,
+        }
+    }
+}
+
+/// One connection as kept for timing/size analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Milliseconds after the pair's base time (saturating; covers 49 days).
+    pub t_ms: u32,
+    /// Bytes sent by the originator (IP level when known, payload otherwise), saturating at 4 GiB.
+    pub size: u32,
+}
+
+/// Connection counts per destination port (the four busiest kept exactly, the rest summed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortTally {
+    top: [(u16, Proto, u64); 4],
+    used: u8,
+    /// Connections to ports beyond the four tracked.
+    pub other: u64,
+}
+
+impl PortTally {
+    fn add(&mut self, port: u16, proto: Proto) {
+        let used = usize::from(self.used);
+        if let Some(slot) = self.top[..used]
+            .iter_mut()
+            .find(|(p, pr, _)| *p == port && *pr == proto)
+        {
+            slot.2 += 1;
+        } else if used < self.top.len() {
+            self.top[used] = (port, proto, 1);
+            self.used += 1;
+        } else {
+            self.other += 1;
+        }
+    }
+
+    /// Tracked ports, busiest first.
+    pub fn ports(&self) -> Vec<(u16, Proto, u64)> {
+        let mut v = self.top[..usize::from(self.used)].to_vec();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// Everything known about one internal source → external destination pair.
+#[derive(Debug, Clone)]
+pub struct PairState {
+    /// Source address id.
+    pub src: u32,
+    /// Destination address id.
+    pub dst: u32,
+    /// Connections (retries included).
+    pub connections: u64,
+    /// Connections recognised as retransmitted attempts (not sampled as beats).
+    pub retries: u64,
+    /// Earliest connection start.
+    pub first_ts: f64,
+    /// Latest connection start.
+    pub last_ts: f64,
+    /// Payload bytes from source to destination.
+    pub bytes_out: u64,
+    /// Payload bytes from destination to source.
+    pub bytes_in: u64,
+    /// Longest single connection (s).
+    pub max_duration: f64,
+    /// Sum of connection durations (s).
+    pub total_duration: f64,
+    /// Largest single-connection upload (payload bytes).
+    pub max_conn_out: u64,
+    /// Union of Zeek service flags seen.
+    pub services: u8,
+    /// Destination ports.
+    pub ports: PortTally,
+    /// Timing samples (unsorted; see module doc for thinning).
+    pub samples: Vec<Sample>,
+    /// 1 = every beat sampled; 2^k after k thinnings.
+    pub stride: u32,
+    /// Base of `Sample::t_ms`, seconds.
+    pub base_secs: f64,
+    skip: u32,
+    last_orig_p: u16,
+    last_start: f64,
+}
+
+impl PairState {
+    fn new(src: u32, dst: u32, ts: f64) -> Self {
+        Self {
+            src,
+            dst,
+            connections: 0,
+            retries: 0,
+            first_ts: ts,
+            last_ts: ts,
+            bytes_out: 0,
+            bytes_in: 0,
+            max_duration: 0.0,
+            total_duration: 0.0,
+            max_conn_out: 0,
+            services: 0,
+            ports: PortTally::default(),
+            samples: Vec::new(),
+            stride: 1,
+            base_secs: ts.floor(),
+            skip: 0,
+            last_orig_p: 0,
+            last_start: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Sample times in seconds (same unit and origin as record timestamps).
+    pub fn sample_secs(&self, s: &Sample) -> f64 {
+        self.base_secs + f64::from(s.t_ms) / 1000.0
+    }
+
+    fn add_sample(&mut self, ts: f64, size: u64, cap: usize) {
+        self.skip += 1;
+        if self.skip < self.stride {
+            return;
+        }
+        self.skip = 0;
+        let mut offset = (ts - self.base_secs) * 1000.0;
+        if offset < 0.0 {
+            // Earlier than anything seen for this pair: move the base back and shift what is stored.
+            let shift_ms = (-offset).ceil();
+            let shift = shift_ms.min(f64::from(u32::MAX)) as u32;
+            for s in &mut self.samples {
+                s.t_ms = s.t_ms.saturating_add(shift);
+            }
+            self.base_secs -= f64::from(shift) / 1000.0;
+            offset = (ts - self.base_secs) * 1000.0;
+        }
+        let t_ms = offset.clamp(0.0, f64::from(u32::MAX)) as u32;
+        self.samples.push(Sample {
+            t_ms,
+            size: u32::try_from(size).unwrap_or(u32::MAX),
+        });
+        if self.samples.len() >= cap.max(2) {
+            let mut i = 0;
+            self.samples.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            // The sample just pushed sat at an odd position and was dropped; the next one on the new grid is
+            // `old stride` records away.
+            self.skip = self.stride;
+            self.stride = self.stride.saturating_mul(2);
+        }
+    }
+}
+
+/// Record counts by direction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DirectionCounts {
+    /// Internal → external (analysed).
+    pub outbound: u64,
+    /// External → internal.
+    pub inbound: u64,
+    /// Internal → internal.
+    pub internal: u64,
+    /// External → external (transit, or internal networks not configured).
+    pub external: u64,
+    /// Multicast / broadcast / unspecified endpoints.
+    pub non_routable: u64,
+    /// Outbound to allow-listed IPs/CIDRs.
+    pub allowed: u64,
+}
+
+/// Streams records into per-pair state. Implements [`RecordSink`].
+#[derive(Debug)]
+pub struct FlowAggregator {
+    policy: NetworkPolicy,
+    opts: AggregateOptions,
+    ip_ids: FxHashMap<IpAddr, u32>,
+    ips: Vec<IpAddr>,
+    /// Per address id: class and allow-list flag.
+    ip_info: Vec<(AddrClass, bool)>,
+    pair_ids: FxHashMap<u64, u32>,
+    pairs: Vec<PairState>,
+    counts: DirectionCounts,
+    window: Option<(f64, f64)>,
+}
+
+impl FlowAggregator {
+    /// A new, empty aggregator.
+    pub fn new(policy: NetworkPolicy, opts: AggregateOptions) -> Self {
+        Self {
+            policy,
+            opts,
+            ip_ids: FxHashMap::default(),
+            ips: Vec::new(),
+            ip_info: Vec::new(),
+            pair_ids: FxHashMap::default(),
+            pairs: Vec::new(),
+            counts: DirectionCounts::default(),
+            window: None,
+        }
+    }
+
+    fn intern(&mut self, ip: IpAddr) -> u32 {
+        if let Some(&id) = self.ip_ids.get(&ip) {
+            return id;
+        }
+        let id = u32::try_from(self.ips.len()).unwrap_or(u32::MAX);
+        self.ips.push(ip);
+        self.ip_info
+            .push((self.policy.classify(ip), self.policy.allowed_ip(ip)));
+        self.ip_ids.insert(ip, id);
+        id
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &NetworkPolicy {
+        &self.policy
+    }
+
+    /// Address of an id.
+    pub fn ip(&self, id: u32) -> IpAddr {
+        self.ips
+            .get(id as usize)
+            .copied()
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    /// Id of an address, if seen.
+    pub fn ip_id(&self, ip: &IpAddr) -> Option<u32> {
+        self.ip_ids.get(ip).copied()
+    }
+
+    /// All outbound pairs.
+    pub fn pairs(&self) -> &[PairState] {
+        &self.pairs
+    }
+
+    /// Record counts by direction.
+    pub fn counts(&self) -> &DirectionCounts {
+        &self.counts
+    }
+
+    /// Distinct addresses seen.
+    pub fn addresses(&self) -> usize {
+        self.ips.len()
+    }
+
+    /// Earliest and latest connection start over all records.
+    pub fn window(&self) -> Option<(f64, f64)> {
+        self.window
+    }
+}
+
+impl RecordSink for FlowAggregator {
+    fn push(&mut self, rec: &ConnRecord) {
+        self.window = Some(match self.window {
+            None => (rec.ts, rec.ts),
+            Some((a, b)) => (a.min(rec.ts), b.max(rec.ts)),
+        });
+        let src = self.intern(rec.orig_h);
+        let dst = self.intern(rec.resp_h);
+        let (src_class, _) = self.ip_info[src as usize];
+        let (dst_class, dst_allowed) = self.ip_info[dst as usize];
+        if src_class == AddrClass::NonRoutable || dst_class == AddrClass::NonRoutable {
+            self.counts.non_routable += 1;
+            return;
+        }
+        let trust = self.policy.trust_zeek_local;
+        let src_internal =
+            src_class == AddrClass::Internal || (trust && rec.local_orig == Some(true));
+        let dst_internal =
+            dst_class == AddrClass::Internal || (trust && rec.local_resp == Some(true));
+        match (src_internal, dst_internal) {
+            (true, false) => {}
+            (true, true) => {
+                self.counts.internal += 1;
+                return;
+            }
+            (false, true) => {
+                self.counts.inbound += 1;
+                return;
+            }
+            (false, false) => {
+                self.counts.external += 1;
+                return;
+            }
+        }
+        if dst_allowed {
+            self.counts.allowed += 1;
+            return;
+        }
+        self.counts.outbound += 1;
+        let key = (u64::from(src) << 32) | u64::from(dst);
+        let next = u32::try_from(self.pairs.len()).unwrap_or(u32::MAX);
+        let idx = *self.pair_ids.entry(key).or_insert(next) as usize;
+        if idx == self.pairs.len() {
+            self.pairs.push(PairState::new(src, dst, rec.ts));
+        }
+        let Some(p) = self.pairs.get_mut(idx) else {
+            return;
+        };
+        p.connections += 1;
+        p.first_ts = p.first_ts.min(rec.ts);
+        p.last_ts = p.last_ts.max(rec.ts);
+        p.bytes_out = p.bytes_out.saturating_add(rec.orig_bytes);
+        p.bytes_in = p.bytes_in.saturating_add(rec.resp_bytes);
+        p.max_duration = p.max_duration.max(rec.duration);
+        p.total_duration += rec.duration;
+        p.max_conn_out = p.max_conn_out.max(rec.orig_bytes);
+        p.services |= rec.service.0;
+        p.ports.add(rec.resp_p, rec.proto);
+        let retry = rec.proto == Proto::Tcp
+            && rec.orig_p != 0
+            && rec.orig_p == p.last_orig_p
+            && (rec.ts - p.last_start).abs() <= self.opts.retry_window_secs;
+        p.last_orig_p = rec.orig_p;
+        if retry {
+            p.retries += 1;
+            return;
+        }
+        p.last_start = rec.ts;
+        let size = if rec.orig_ip_bytes > 0 {
+            rec.orig_ip_bytes
+        } else {
+            rec.orig_bytes
+        };
+        p.add_sample(rec.ts, size, self.opts.max_samples_per_pair);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Services;
+
+    fn rec(ts: f64, src: &str, sport: u16, dst: &str) -> ConnRecord {
+        ConnRecord {
+            ts,
+            orig_h: src.parse().unwrap(),
+            orig_p: sport,
+            resp_h: dst.parse().unwrap(),
+            resp_p: 443,
+            proto: Proto::Tcp,
+            service: Services(Services::TLS),
+            duration: 1.0,
+            orig_bytes: 100,
+            resp_bytes: 1000,
+            orig_ip_bytes: 200,
+            resp_ip_bytes: 1100,
+            local_orig: None,
+            local_resp: None,
+        }
+    }
+
+    #[test]
+    fn directions_and_pairs() {
+        let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
+        agg.push(&rec(1.0, "10.0.0.1", 1000, "8.8.8.8"));
+        agg.push(&rec(2.0, "10.0.0.1", 1001, "8.8.8.8"));
+        agg.push(&rec(3.0, "8.8.8.8", 1, "10.0.0.1"));
+        agg.push(&rec(4.0, "10.0.0.1", 1, "10.0.0.2"));
+        agg.push(&rec(5.0, "1.1.1.1", 1, "8.8.8.8"));
+        agg.push(&rec(6.0, "10.0.0.1", 1, "224.0.0.251"));
+        let mut zeek_local = rec(7.0, "147.32.81.167", 5, "8.8.8.8");
+        zeek_local.local_orig = Some(true);
+        agg.push(&zeek_local);
+        let c = agg.counts();
+        assert_eq!(
+            (
+                c.outbound,
+                c.inbound,
+                c.internal,
+                c.external,
+                c.non_routable
+            ),
+            (3, 1, 1, 1, 1)
+        );
+        assert_eq!(agg.pairs().len(), 2);
+        let p = &agg.pairs()[0];
+        assert_eq!(
+            (p.connections, p.bytes_out, p.bytes_in, p.samples.len()),
+            (2, 200, 2000, 2)
+        );
+        assert_eq!(agg.window(), Some((1.0, 7.0)));
+    }
+
+    #[test]
+    fn retries_are_not_beats() {
+        let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
+        agg.push(&rec(100.0, "10.0.0.1", 49162, "41.108.179.197"));
+        agg.push(&rec(109.0, "10.0.0.1", 49162, "41.108.179.197"));
+        agg.push(&rec(123.0, "10.0.0.1", 60042, "41.108.179.197"));
+        let p = &agg.pairs()[0];
+        assert_eq!((p.connections, p.retries, p.samples.len()), (3, 1, 2));
+    }
+
+    #[test]
+    fn samples_are_capped_by_thinning() {
+        let opts = AggregateOptions {
+            max_samples_per_pair: 64,
+            ..AggregateOptions::default()
+        };
+        let mut agg = FlowAggregator::new(NetworkPolicy::default(), opts);
+        for i in 0..10_000u16 {
+            agg.push(&rec(f64::from(i) * 60.0, "10.0.0.1", i, "203.0.113.9"));
+        }
+        let p = &agg.pairs()[0];
+        assert!(p.samples.len() < 64, "{}", p.samples.len());
+        assert!(p.stride >= 128);
+        assert_eq!(p.connections, 10_000);
+        // Thinned samples stay evenly spaced: a regular beacon remains regular.
+        let mut t: Vec<u32> = p.samples.iter().map(|s| s.t_ms).collect();
+        t.sort_unstable();
+        let gaps: Vec<u32> = t.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.iter().all(|&g| g == gaps[0]), "{gaps:?}");
+    }
+
+    #[test]
+    fn out_of_order_records_rebase() {
+        let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
+        agg.push(&rec(1000.5, "10.0.0.1", 1, "203.0.113.9"));
+        agg.push(&rec(400.25, "10.0.0.1", 2, "203.0.113.9"));
+        let p = &agg.pairs()[0];
+        let mut secs: Vec<f64> = p.samples.iter().map(|s| p.sample_secs(s)).collect();
+        secs.sort_by(f64::total_cmp);
+        assert!(
+            (secs[0] - 400.25).abs() < 0.002 && (secs[1] - 1000.5).abs() < 0.002,
+            "{secs:?}"
+        );
+        assert_eq!((p.first_ts, p.last_ts), (400.25, 1000.5));
+    }
+}
