@@ -18,7 +18,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "mamori", version, about = "mamori (守り) — mail and network cyber-defence engine")]
+#[command(
+    name = "mamori",
+    version,
+    about = "mamori (守り) — mail and network cyber-defence engine"
+)]
 struct Cli {
     /// Log filter, e.g. `info` or `mamori=debug` (also via MAMORI_LOG).
     #[arg(long, global = true, env = "MAMORI_LOG", default_value = "warn")]
@@ -31,6 +35,8 @@ struct Cli {
 enum Command {
     /// Scan mail (.eml, directory, mbox, Maildir or `-` for stdin) and print verdicts.
     Scan(commands::scan::ScanArgs),
+    /// Zeek flow analytics: C2 beaconing and exfiltration in conn.log files.
+    Flows(commands::flows::FlowsArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +44,7 @@ fn main() -> ExitCode {
     init_logging(&cli.log);
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Flows(args) => commands::flows::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -55,11 +55,8 @@ impl HostNames {
         }
         let full = self.map.len() >= self.max_addresses;
         match self.map.get_mut(&ip) {
-            Some(v) => {
-                if v.len() < MAX_NAMES_PER_ADDR && !v.contains(&name) {
-                    v.push(name);
-                }
-            }
+            Some(v) if v.len() < MAX_NAMES_PER_ADDR && !v.contains(&name) => v.push(name),
+            Some(_) => {}
             None if !full => {
                 self.map.insert(ip, vec![name]);
             }

@@ -163,7 +163,7 @@ pub fn planted_destination(i: u32) -> IpAddr {
 fn popular_destination(i: u32) -> IpAddr {
     // Spread over 23.0.0.0/8 and 104.16.0.0/12 (public, and disjoint from internal and planted ranges).
     let h = i.wrapping_mul(2_654_435_761);
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         IpAddr::V4(Ipv4Addr::new(
             23,
             (h >> 16) as u8,

@@ -1,3 +1,4 @@
 //! One module per subcommand: flag definitions (`clap::Args`) and a `run` returning the exit status.
 
+pub mod flows;
 pub mod scan;
