@@ -13,6 +13,9 @@ use crate::ingest::RecordSink;
 use crate::network::{AddrClass, NetworkPolicy};
 use crate::record::{ConnRecord, Proto};
 
+/// Pair states per storage chunk.
+const PAIR_CHUNK: usize = 1 << 14;
+
 /// Options for aggregation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AggregateOptions {
@@ -44,10 +47,10 @@ pub struct Sample {
 /// Connection counts per destination port (the four busiest kept exactly, the rest summed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortTally {
-    top: [(u16, Proto, u64); 4],
+    top: [(u16, Proto, u32); 4],
     used: u8,
     /// Connections to ports beyond the four tracked.
-    pub other: u64,
+    pub other: u32,
 }
 
 impl PortTally {
@@ -57,18 +60,21 @@ impl PortTally {
             .iter_mut()
             .find(|(p, pr, _)| *p == port && *pr == proto)
         {
-            slot.2 += 1;
+            slot.2 = slot.2.saturating_add(1);
         } else if used < self.top.len() {
             self.top[used] = (port, proto, 1);
             self.used += 1;
         } else {
-            self.other += 1;
+            self.other = self.other.saturating_add(1);
         }
     }
 
     /// Tracked ports, busiest first.
     pub fn ports(&self) -> Vec<(u16, Proto, u64)> {
-        let mut v = self.top[..usize::from(self.used)].to_vec();
+        let mut v: Vec<(u16, Proto, u64)> = self.top[..usize::from(self.used)]
+            .iter()
+            .map(|&(p, pr, n)| (p, pr, u64::from(n)))
+            .collect();
         v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         v
     }
@@ -84,7 +90,7 @@ pub struct PairState {
     /// Connections (retries included).
     pub connections: u64,
     /// Connections recognised as retransmitted attempts (not sampled as beats).
-    pub retries: u64,
+    pub retries: u32,
     /// Earliest connection start.
     pub first_ts: f64,
     /// Latest connection start.
@@ -94,7 +100,7 @@ pub struct PairState {
     /// Payload bytes from destination to source.
     pub bytes_in: u64,
     /// Longest single connection (s).
-    pub max_duration: f64,
+    pub max_duration: f32,
     /// Sum of connection durations (s).
     pub total_duration: f64,
     /// Largest single-connection upload (payload bytes).
@@ -103,8 +109,12 @@ pub struct PairState {
     pub services: u8,
     /// Destination ports.
     pub ports: PortTally,
-    /// Timing samples (unsorted; see module doc for thinning).
-    pub samples: Vec<Sample>,
+    /// The first sample, kept inline so single-connection pairs (most of them) need no heap allocation.
+    first: Sample,
+    /// Timing samples once there is more than one (unsorted; see module doc for thinning).
+    samples: Vec<Sample>,
+    /// Whether `first` holds a sample (and `samples` is still empty).
+    first_used: bool,
     /// 1 = every beat sampled; 2^k after k thinnings.
     pub stride: u32,
     /// Base of `Sample::t_ms`, seconds.
@@ -130,12 +140,23 @@ impl PairState {
             max_conn_out: 0,
             services: 0,
             ports: PortTally::default(),
+            first: Sample { t_ms: 0, size: 0 },
             samples: Vec::new(),
+            first_used: false,
             stride: 1,
             base_secs: ts.floor(),
             skip: 0,
             last_orig_p: 0,
             last_start: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Timing samples (unsorted; thinned for busy pairs, see [`PairState::stride`]).
+    pub fn samples(&self) -> &[Sample] {
+        if self.first_used {
+            std::slice::from_ref(&self.first)
+        } else {
+            &self.samples
         }
     }
 
@@ -158,14 +179,26 @@ impl PairState {
             for s in &mut self.samples {
                 s.t_ms = s.t_ms.saturating_add(shift);
             }
+            self.first.t_ms = self.first.t_ms.saturating_add(shift);
             self.base_secs -= f64::from(shift) / 1000.0;
             offset = (ts - self.base_secs) * 1000.0;
         }
         let t_ms = offset.clamp(0.0, f64::from(u32::MAX)) as u32;
-        self.samples.push(Sample {
+        let sample = Sample {
             t_ms,
             size: u32::try_from(size).unwrap_or(u32::MAX),
-        });
+        };
+        if self.samples.is_empty() && !self.first_used {
+            self.first = sample;
+            self.first_used = true;
+            return;
+        }
+        if self.first_used {
+            self.samples.reserve_exact(4);
+            self.samples.push(self.first);
+            self.first_used = false;
+        }
+        self.samples.push(sample);
         if self.samples.len() >= cap.max(2) {
             let mut i = 0;
             self.samples.retain(|_| {
@@ -207,7 +240,9 @@ pub struct FlowAggregator {
     /// Per address id: class and allow-list flag.
     ip_info: Vec<(AddrClass, bool)>,
     pair_ids: FxHashMap<u64, u32>,
-    pairs: Vec<PairState>,
+    /// Pair states in fixed-size chunks: growing never copies (or doubles the memory of) the whole table.
+    pairs: Vec<Vec<PairState>>,
+    pair_count: usize,
     counts: DirectionCounts,
     window: Option<(f64, f64)>,
 }
@@ -223,6 +258,7 @@ impl FlowAggregator {
             ip_info: Vec::new(),
             pair_ids: FxHashMap::default(),
             pairs: Vec::new(),
+            pair_count: 0,
             counts: DirectionCounts::default(),
             window: None,
         }
@@ -259,8 +295,13 @@ impl FlowAggregator {
     }
 
     /// All outbound pairs.
-    pub fn pairs(&self) -> &[PairState] {
-        &self.pairs
+    pub fn pairs(&self) -> impl Iterator<Item = &PairState> {
+        self.pairs.iter().flatten()
+    }
+
+    /// Number of outbound pairs.
+    pub fn pair_count(&self) -> usize {
+        self.pair_count
     }
 
     /// Record counts by direction.
@@ -318,13 +359,23 @@ impl RecordSink for FlowAggregator {
             return;
         }
         self.counts.outbound += 1;
-        let key = (u64::from(src) << 32) | u64::from(dst);
-        let next = u32::try_from(self.pairs.len()).unwrap_or(u32::MAX);
+        let key = pair_key(src, dst);
+        let next = u32::try_from(self.pair_count).unwrap_or(u32::MAX);
         let idx = *self.pair_ids.entry(key).or_insert(next) as usize;
-        if idx == self.pairs.len() {
-            self.pairs.push(PairState::new(src, dst, rec.ts));
+        if idx == self.pair_count {
+            if self.pairs.last().is_none_or(|c| c.len() == PAIR_CHUNK) {
+                self.pairs.push(Vec::with_capacity(PAIR_CHUNK));
+            }
+            if let Some(chunk) = self.pairs.last_mut() {
+                chunk.push(PairState::new(src, dst, rec.ts));
+            }
+            self.pair_count += 1;
         }
-        let Some(p) = self.pairs.get_mut(idx) else {
+        let Some(p) = self
+            .pairs
+            .get_mut(idx / PAIR_CHUNK)
+            .and_then(|c| c.get_mut(idx % PAIR_CHUNK))
+        else {
             return;
         };
         p.connections += 1;
@@ -332,7 +383,7 @@ impl RecordSink for FlowAggregator {
         p.last_ts = p.last_ts.max(rec.ts);
         p.bytes_out = p.bytes_out.saturating_add(rec.orig_bytes);
         p.bytes_in = p.bytes_in.saturating_add(rec.resp_bytes);
-        p.max_duration = p.max_duration.max(rec.duration);
+        p.max_duration = p.max_duration.max(rec.duration as f32);
         p.total_duration += rec.duration;
         p.max_conn_out = p.max_conn_out.max(rec.orig_bytes);
         p.services |= rec.service.0;
@@ -343,7 +394,7 @@ impl RecordSink for FlowAggregator {
             && (rec.ts - p.last_start).abs() <= self.opts.retry_window_secs;
         p.last_orig_p = rec.orig_p;
         if retry {
-            p.retries += 1;
+            p.retries = p.retries.saturating_add(1);
             return;
         }
         p.last_start = rec.ts;
@@ -354,6 +405,18 @@ impl RecordSink for FlowAggregator {
         };
         p.add_sample(rec.ts, size, self.opts.max_samples_per_pair);
     }
+}
+
+/// Hash-map key of a pair. FxHash is a single multiply, whose low bits (the bucket index) would depend only on
+/// the low word — the destination — so every source of a popular destination would probe the same buckets.
+/// Mixing with a bijection (MurmurHash3's finaliser) keeps keys unique and spreads them.
+fn pair_key(src: u32, dst: u32) -> u64 {
+    let mut k = (u64::from(src) << 32) | u64::from(dst);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
 }
 
 #[cfg(test)]
@@ -403,10 +466,10 @@ mod tests {
             ),
             (3, 1, 1, 1, 1)
         );
-        assert_eq!(agg.pairs().len(), 2);
-        let p = &agg.pairs()[0];
+        assert_eq!(agg.pair_count(), 2);
+        let p = agg.pairs().next().unwrap();
         assert_eq!(
-            (p.connections, p.bytes_out, p.bytes_in, p.samples.len()),
+            (p.connections, p.bytes_out, p.bytes_in, p.samples().len()),
             (2, 200, 2000, 2)
         );
         assert_eq!(agg.window(), Some((1.0, 7.0)));
@@ -418,8 +481,8 @@ mod tests {
         agg.push(&rec(100.0, "10.0.0.1", 49162, "41.108.179.197"));
         agg.push(&rec(109.0, "10.0.0.1", 49162, "41.108.179.197"));
         agg.push(&rec(123.0, "10.0.0.1", 60042, "41.108.179.197"));
-        let p = &agg.pairs()[0];
-        assert_eq!((p.connections, p.retries, p.samples.len()), (3, 1, 2));
+        let p = agg.pairs().next().unwrap();
+        assert_eq!((p.connections, p.retries, p.samples().len()), (3, 1, 2));
     }
 
     #[test]
@@ -432,12 +495,12 @@ mod tests {
         for i in 0..10_000u16 {
             agg.push(&rec(f64::from(i) * 60.0, "10.0.0.1", i, "203.0.113.9"));
         }
-        let p = &agg.pairs()[0];
-        assert!(p.samples.len() < 64, "{}", p.samples.len());
+        let p = agg.pairs().next().unwrap();
+        assert!(p.samples().len() < 64, "{}", p.samples().len());
         assert!(p.stride >= 128);
         assert_eq!(p.connections, 10_000);
         // Thinned samples stay evenly spaced: a regular beacon remains regular.
-        let mut t: Vec<u32> = p.samples.iter().map(|s| s.t_ms).collect();
+        let mut t: Vec<u32> = p.samples().iter().map(|s| s.t_ms).collect();
         t.sort_unstable();
         let gaps: Vec<u32> = t.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().all(|&g| g == gaps[0]), "{gaps:?}");
@@ -448,8 +511,8 @@ mod tests {
         let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
         agg.push(&rec(1000.5, "10.0.0.1", 1, "203.0.113.9"));
         agg.push(&rec(400.25, "10.0.0.1", 2, "203.0.113.9"));
-        let p = &agg.pairs()[0];
-        let mut secs: Vec<f64> = p.samples.iter().map(|s| p.sample_secs(s)).collect();
+        let p = agg.pairs().next().unwrap();
+        let mut secs: Vec<f64> = p.samples().iter().map(|s| p.sample_secs(s)).collect();
         secs.sort_by(f64::total_cmp);
         assert!(
             (secs[0] - 400.25).abs() < 0.002 && (secs[1] - 1000.5).abs() < 0.002,

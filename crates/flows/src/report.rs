@@ -104,7 +104,7 @@ impl Analyzer {
             }),
             ingest,
             traffic: agg.counts().clone(),
-            pairs: agg.pairs().len() as u64,
+            pairs: agg.pair_count() as u64,
             addresses: agg.addresses() as u64,
             named_addresses: names.len() as u64,
             alerts,

@@ -16,6 +16,23 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// Quantile `q` of unsorted values by selection (same interpolation as [`quantile_sorted`]); reorders `values`.
+pub fn quantile_select(values: &mut [f64], q: f64) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, &mut lo_val, rest) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    if frac == 0.0 || rest.is_empty() {
+        return lo_val;
+    }
+    let hi_val = rest.iter().copied().fold(f64::INFINITY, f64::min);
+    lo_val + (hi_val - lo_val) * frac
+}
+
 /// Summary of a sample: quartiles, MAD and Bowley skewness.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Robust {
@@ -32,15 +49,14 @@ pub struct Robust {
 }
 
 impl Robust {
-    /// Compute from unsorted values (`None` when empty). Sorts `values` in place.
+    /// Compute from unsorted values (`None` when empty). Reorders `values` (selection, not a full sort: O(n)).
     pub fn of(values: &mut [f64]) -> Option<Self> {
         if values.is_empty() {
             return None;
         }
-        values.sort_by(f64::total_cmp);
-        let q1 = quantile_sorted(values, 0.25);
-        let median = quantile_sorted(values, 0.5);
-        let q3 = quantile_sorted(values, 0.75);
+        let q1 = quantile_select(values, 0.25);
+        let median = quantile_select(values, 0.5);
+        let q3 = quantile_select(values, 0.75);
         let iqr = q3 - q1;
         // Quartiles within float noise of each other: perfectly symmetric for our purposes.
         let bowley = if iqr <= f64::EPSILON * median.abs().max(1.0) {
@@ -49,8 +65,7 @@ impl Robust {
             (q1 + q3 - 2.0 * median) / iqr
         };
         let mut dev: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-        dev.sort_by(f64::total_cmp);
-        let mad = quantile_sorted(&dev, 0.5);
+        let mad = quantile_select(&mut dev, 0.5);
         Some(Self {
             q1,
             median,
@@ -92,6 +107,28 @@ mod tests {
             (2.0, 3.0, 4.0, 1.0, 0.0)
         );
         assert!((r.regularity() - (0.5 + 0.5 * (1.0 - 1.0 / 3.0))).abs() < 1e-12);
+    }
+
+    #[test]
+    fn selection_matches_sorting() {
+        let mut seed = 17u64;
+        for n in 1..60 {
+            let mut v: Vec<f64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (seed >> 40) as f64
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
+                assert_eq!(
+                    quantile_select(&mut v, q),
+                    quantile_sorted(&sorted, q),
+                    "n {n} q {q}"
+                );
+            }
+        }
     }
 
     #[test]

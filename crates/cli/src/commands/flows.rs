@@ -155,7 +155,7 @@ pub struct BenchArgs {
     pub records: u64,
     /// Where to write the synthetic log (kept); default: a temporary file, deleted afterwards.
     #[arg(long)]
-    pub log: Option<PathBuf>,
+    pub file: Option<PathBuf>,
     /// Reuse an existing log instead of generating one.
     #[arg(long)]
     pub reuse: bool,
@@ -426,6 +426,14 @@ fn eval_cmd(a: EvalArgs) -> anyhow::Result<u8> {
     Ok(exit::CLEAN)
 }
 
+/// CPU time of the calling thread in seconds (Linux `/proc/thread-self/schedstat`), so throughput can be
+/// quoted per core even when other processes compete for the CPU.
+fn thread_cpu_secs() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
+}
+
 /// Peak resident set size of this process (Linux `VmHWM`), in KiB.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -435,7 +443,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 fn bench(a: BenchArgs) -> anyhow::Result<u8> {
     let tmp;
-    let path = match &a.log {
+    let path = match &a.file {
         Some(p) => p.clone(),
         None => {
             tmp = tempfile_path()?;
@@ -466,6 +474,19 @@ fn bench(a: BenchArgs) -> anyhow::Result<u8> {
         );
     }
     let size = std::fs::metadata(&path)?.len();
+    // Parse only (records handed to a sink that keeps nothing), to separate parsing from aggregation.
+    let t = Instant::now();
+    let c0 = thread_cpu_secs();
+    let mut parsed = 0u64;
+    let mut count = |_: &mamori_flows::record::ConnRecord| parsed += 1;
+    ingest_file(
+        &path,
+        &IngestOptions::default(),
+        &mut count as &mut dyn RecordSink,
+        &mut IngestStats::default(),
+    )?;
+    let t_parse = t.elapsed().as_secs_f64();
+    let c1 = thread_cpu_secs();
     let rss_before = peak_rss_kib();
     let t = Instant::now();
     let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
@@ -477,6 +498,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<u8> {
         &mut stats,
     )?;
     let t_ingest = t.elapsed().as_secs_f64();
+    let c2 = thread_cpu_secs();
     let analyzer = Analyzer::default();
     let report = analyzer.report(
         &agg,
@@ -485,12 +507,17 @@ fn bench(a: BenchArgs) -> anyhow::Result<u8> {
         vec![path.display().to_string()],
     );
     let total = t.elapsed().as_secs_f64();
+    let c3 = thread_cpu_secs();
     let rss = peak_rss_kib();
     println!("records        {}", report.ingest.records);
     println!("log size       {:.1} MB", size as f64 / 1e6);
     println!("outbound pairs {}", report.pairs);
     println!(
-        "ingest         {t_ingest:.2} s  ({:.0} records/s)",
+        "parse only     {t_parse:.2} s  ({:.0} records/s)",
+        parsed as f64 / t_parse
+    );
+    println!(
+        "ingest         {t_ingest:.2} s  ({:.0} records/s, parse + aggregate)",
         report.ingest.records as f64 / t_ingest
     );
     println!("analysis       {:.2} s", total - t_ingest);
@@ -503,6 +530,19 @@ fn bench(a: BenchArgs) -> anyhow::Result<u8> {
         report.alerts.len(),
         report.alerts.iter().filter(|x| x.score >= 0.8).count()
     );
+    if let (Some(c0), Some(c1), Some(c2), Some(c3)) = (c0, c1, c2, c3) {
+        let n = report.ingest.records as f64;
+        println!(
+            "cpu time       parse {:.2} s ({:.0} rec/s); parse + aggregate {:.2} s ({:.0} rec/s); analysis {:.2} s; ingest + analysis {:.2} s ({:.0} records per CPU-second)",
+            c1 - c0,
+            n / (c1 - c0),
+            c2 - c1,
+            n / (c2 - c1),
+            c3 - c2,
+            c3 - c1,
+            n / (c3 - c1)
+        );
+    }
     if let (Some(before), Some(peak)) = (rss_before, rss) {
         println!(
             "peak RSS       {:.1} MiB (before ingest {:.1} MiB)",
@@ -510,7 +550,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<u8> {
             before as f64 / 1024.0
         );
     }
-    if a.log.is_none() {
+    if a.file.is_none() {
         let _ = std::fs::remove_file(&path);
     }
     Ok(exit::CLEAN)

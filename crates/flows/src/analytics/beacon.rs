@@ -35,6 +35,8 @@ pub struct BeaconParams {
     pub min_events: usize,
     /// Connections closer than this (s) are one event.
     pub event_merge_secs: f64,
+    /// Pairs scoring below this get no result (and no evidence is built for them).
+    pub min_score: f64,
 }
 
 /// Result for one pair.
@@ -48,8 +50,11 @@ pub struct BeaconScore {
 
 /// Score a pair. `window` is the observation window of the whole data set (s).
 pub fn score(pair: &PairState, window: (f64, f64), p: &BeaconParams) -> Option<BeaconScore> {
+    if pair.samples().len() < p.min_events.max(3) {
+        return None;
+    }
     let mut samples: Vec<(f64, f64)> = pair
-        .samples
+        .samples()
         .iter()
         .map(|s| (pair.sample_secs(s), f64::from(s.size)))
         .collect();
@@ -99,6 +104,9 @@ pub fn score(pair: &PairState, window: (f64, f64), p: &BeaconParams) -> Option<B
     let confidence = 1.0 - (-(n - 3.0) / 10.0).exp();
     // Timing is a gate: without regular timing, coverage and sizes mean nothing.
     let total = confidence * timing * (W_BASE + W_COVERAGE * coverage + W_SIZE * size_regularity);
+    if total < p.min_score {
+        return None;
+    }
 
     let mut components = BTreeMap::new();
     let mut put = |k: &str, value: f64, weight: f64| {
@@ -128,7 +136,7 @@ pub fn score(pair: &PairState, window: (f64, f64), p: &BeaconParams) -> Option<B
             events: events.len() as u64,
             missed_beats: fold.missed,
             extra_events: fold.extras,
-            retries: pair.retries,
+            retries: u64::from(pair.retries),
             median_bytes_out: size.median,
             bytes_out_mad: size.mad,
             sampling_stride: pair.stride,
@@ -164,31 +172,26 @@ fn estimate_period(times: &[f64], intervals: &[f64], raw: &Robust) -> (f64, f64)
     if let Some(peak) = histogram_peak(times) {
         candidates.push(peak);
     }
-    // Sub-multiples let a harmonic found above lead back to its fundamental.
-    let base = candidates.clone();
-    candidates.extend(base.iter().flat_map(|c| [c / 2.0, c / 3.0, c / 4.0]));
     // A period far below the typical interval would mean most beats are missing: not a beacon.
     let floor = 0.5 * raw.q1;
-    candidates.retain(|c| c.is_finite() && *c > 0.0 && *c >= floor);
+    let usable = |c: &f64| c.is_finite() && *c > 0.0 && *c >= floor;
+    let strength =
+        |c: f64| regularity_strength(fold_intervals(intervals, c).score).max(periodicity(times, c));
+    candidates.retain(usable);
     candidates.sort_by(f64::total_cmp);
     candidates.dedup_by(|a, b| (*a - *b).abs() <= 0.02 * b.abs());
-    let scored: Vec<(f64, f64)> = candidates
+    let Some((mut period, best)) = candidates
         .iter()
-        .map(|&c| {
-            (
-                c,
-                regularity_strength(fold_intervals(intervals, c).score).max(periodicity(times, c)),
-            )
-        })
-        .collect();
-    let Some(&(mut period, best)) = scored.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        .map(|&c| (c, strength(c)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+    else {
         return (raw.median, 0.0);
     };
-    // Prefer the fundamental: a shorter candidate that divides the best one and is nearly as strong.
-    for &(c, strength) in &scored {
-        let m = period / c;
-        if c < period && m.round() >= 2.0 && (m - m.round()).abs() <= 0.12 && strength >= 0.6 * best
-        {
+    // Prefer the fundamental: the longest sub-multiple of the best candidate that is nearly as strong (a beacon
+    // is also periodic at 2, 3, 4 times its period, and heavy jitter can make a multiple look cleaner).
+    for m in 2..=4 {
+        let c = period / f64::from(m);
+        if usable(&c) && strength(c) >= 0.6 * best {
             period = c;
             break;
         }
@@ -200,34 +203,44 @@ fn estimate_period(times: &[f64], intervals: &[f64], raw: &Robust) -> (f64, f64)
 /// median of the differences in that bin. Density (count / bin width) removes the bias towards long lags.
 fn histogram_peak(times: &[f64]) -> Option<f64> {
     const RATIO: f64 = 1.08;
-    let mut bins: BTreeMap<i32, Vec<f64>> = BTreeMap::new();
+    let ln_ratio = RATIO.ln();
+    let mut diffs: Vec<(i32, f64)> = Vec::with_capacity(times.len() * MAX_LAG);
     for i in 0..times.len() {
         for j in i + 1..times.len().min(i + 1 + MAX_LAG) {
             let d = times[j] - times[i];
             if d >= 1.0 {
-                bins.entry((d.ln() / RATIO.ln()).floor() as i32)
-                    .or_default()
-                    .push(d);
+                diffs.push(((d.ln() / ln_ratio).floor() as i32, d));
             }
         }
     }
-    let mut best: Option<(f64, i32)> = None;
-    for (&b, v) in &bins {
+    diffs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Runs of equal bins: (bin, start, end) into `diffs`.
+    let mut runs: Vec<(i32, usize, usize)> = Vec::new();
+    for (k, &(b, _)) in diffs.iter().enumerate() {
+        match runs.last_mut() {
+            Some(r) if r.0 == b => r.2 = k + 1,
+            _ => runs.push((b, k, k + 1)),
+        }
+    }
+    let count_of = |i: usize, b: i32| runs.get(i).filter(|r| r.0 == b).map_or(0, |r| r.2 - r.1);
+    let mut best: Option<(f64, usize)> = None;
+    for (i, r) in runs.iter().enumerate() {
         // Count neighbours too so a period on a bin edge is not split in two.
-        let count = v.len()
-            + bins.get(&(b - 1)).map_or(0, Vec::len)
-            + bins.get(&(b + 1)).map_or(0, Vec::len);
+        let count = (r.2 - r.1)
+            + i.checked_sub(1).map_or(0, |p| count_of(p, r.0 - 1))
+            + count_of(i + 1, r.0 + 1);
         if count < 4 {
             continue;
         }
-        let width = RATIO.powi(b) * (RATIO.powi(2) - RATIO.powi(-1));
+        let width = RATIO.powi(r.0) * (RATIO.powi(2) - RATIO.powi(-1));
         let density = count as f64 / width;
         if best.is_none_or(|(d, _)| density > d) {
-            best = Some((density, b));
+            best = Some((density, i));
         }
     }
-    let (_, b) = best?;
-    let mut v = bins.get(&b)?.clone();
+    let (_, i) = best?;
+    let r = runs.get(i)?;
+    let mut v: Vec<f64> = diffs[r.1..r.2].iter().map(|d| d.1).collect();
     Robust::of(&mut v).map(|r| r.median)
 }
 
@@ -259,14 +272,18 @@ fn support(times: &[f64], period: f64) -> f64 {
     let hi_f = 1.0 + PERIOD_TOLERANCE;
     let mut eligible = 0usize;
     let mut hits = 0usize;
+    // Targets increase with `t`, so one forward-moving cursor finds the first event ≥ each target.
+    let mut j = 0usize;
     for &t in times {
         if t + period * hi_f > last {
             break;
         }
         eligible += 1;
         let lo = t + period * lo_f;
-        let idx = times.partition_point(|&x| x < lo);
-        if times.get(idx).is_some_and(|&x| x <= t + period * hi_f) {
+        while times.get(j).is_some_and(|&x| x < lo) {
+            j += 1;
+        }
+        if times.get(j).is_some_and(|&x| x <= t + period * hi_f) {
             hits += 1;
         }
     }
@@ -386,12 +403,13 @@ mod tests {
                 local_resp: None,
             });
         }
-        agg.pairs()[0].clone()
+        agg.pairs().next().unwrap().clone()
     }
 
     const P: BeaconParams = BeaconParams {
         min_events: 6,
         event_merge_secs: 1.0,
+        min_score: 0.0,
     };
     const DAY: (f64, f64) = (0.0, 86_400.0);
 

@@ -5,7 +5,6 @@
 pub mod beacon;
 pub mod volume;
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::aggregate::{FlowAggregator, PairState};
@@ -38,6 +37,9 @@ pub struct AnalysisConfig {
     pub strobe_connections_per_day: u64,
     /// Beacon score at which a bulk transfer on the same pair counts as exfiltration over the C2 channel.
     pub c2_link_score: f64,
+    /// Alerts scoring below this are not produced at all (a busy day would otherwise yield hundreds of thousands
+    /// of meaningless near-zero beacon alerts).
+    pub min_alert_score: f64,
 }
 
 impl Default for AnalysisConfig {
@@ -52,6 +54,7 @@ impl Default for AnalysisConfig {
             rare_min_population: 10,
             strobe_connections_per_day: 86_400,
             c2_link_score: 0.5,
+            min_alert_score: 0.2,
         }
     }
 }
@@ -90,30 +93,34 @@ pub fn analyse(
     let Some(window) = agg.window() else {
         return Vec::new();
     };
-    let pairs = agg.pairs();
     // Prevalence: distinct internal sources per destination (pairs are unique per source/destination).
-    let mut sources_per_dst: BTreeMap<u32, u32> = BTreeMap::new();
-    let mut population: BTreeMap<u32, ()> = BTreeMap::new();
-    for p in pairs {
-        *sources_per_dst.entry(p.dst).or_default() += 1;
-        population.insert(p.src, ());
+    let mut sources_per_dst = vec![0u32; agg.addresses()];
+    let mut is_source = vec![false; agg.addresses()];
+    for p in agg.pairs() {
+        if let Some(n) = sources_per_dst.get_mut(p.dst as usize) {
+            *n = n.saturating_add(1);
+        }
+        if let Some(s) = is_source.get_mut(p.src as usize) {
+            *s = true;
+        }
     }
-    let population = u32::try_from(population.len()).unwrap_or(u32::MAX);
+    let population = u32::try_from(is_source.iter().filter(|&&s| s).count()).unwrap_or(u32::MAX);
     let known = population >= cfg.rare_min_population;
     let beacon_params = beacon::BeaconParams {
         min_events: cfg.min_beacon_events,
         event_merge_secs: cfg.event_merge_secs,
+        min_score: cfg.min_alert_score,
     };
     let strobe_threshold = volume::strobe_threshold(cfg, window);
 
     let mut alerts = Vec::new();
-    for p in pairs {
+    for p in agg.pairs() {
         let dst_ip = agg.ip(p.dst);
         let hostnames = names.map(|n| n.names(dst_ip)).unwrap_or_default();
         if hostnames.iter().any(|h| agg.policy().allowed_name(h)) {
             continue;
         }
-        let sources = sources_per_dst.get(&p.dst).copied().unwrap_or(1);
+        let sources = sources_per_dst.get(p.dst as usize).copied().unwrap_or(1);
         let prev = Prevalence {
             sources,
             population,
@@ -136,7 +143,7 @@ pub fn analyse(
             None
         };
         let beacon_score = beacon.as_ref().map_or(0.0, |b| b.score * prev.modifier());
-        if let Some(b) = beacon {
+        if let Some(b) = beacon.filter(|_| beacon_score >= cfg.min_alert_score) {
             let techniques = attack::c2_channel(Services(p.services), &port_numbers(p));
             let e = &b.evidence;
             let summary = format!(
@@ -240,6 +247,7 @@ pub fn analyse(
                 }),
             ));
         }
+        pair_alerts.retain(|a| a.score >= cfg.min_alert_score);
         let kinds: Vec<AlertKind> = pair_alerts.iter().map(|a| a.kind).collect();
         for mut a in pair_alerts {
             a.related = kinds.iter().copied().filter(|k| *k != a.kind).collect();

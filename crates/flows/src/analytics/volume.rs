@@ -15,14 +15,15 @@ pub fn long_connection(
     cfg: &AnalysisConfig,
 ) -> Option<(f64, LongConnectionEvidence)> {
     let threshold = cfg.long_connection_secs.max(1.0);
-    if p.max_duration < threshold {
+    let max_duration = f64::from(p.max_duration);
+    if max_duration < threshold {
         return None;
     }
-    let score = 0.5 + 0.5 * ((p.max_duration / threshold).ln() / 24f64.ln()).clamp(0.0, 1.0);
+    let score = 0.5 + 0.5 * ((max_duration / threshold).ln() / 24f64.ln()).clamp(0.0, 1.0);
     Some((
         score,
         LongConnectionEvidence {
-            max_duration_s: p.max_duration,
+            max_duration_s: max_duration,
             total_duration_s: p.total_duration,
             threshold_s: threshold,
         },
@@ -55,7 +56,7 @@ pub fn bulk_outbound(
     let score = (0.55 + 0.45 * volume) * rarity;
 
     let mut large: Vec<(f64, f64)> = p
-        .samples
+        .samples()
         .iter()
         .filter(|s| s.size >= LARGE_CONNECTION_BYTES)
         .map(|s| (p.sample_secs(s), f64::from(s.size)))
