@@ -213,7 +213,7 @@ fn histogram_peak(times: &[f64]) -> Option<f64> {
             }
         }
     }
-    diffs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    diffs.sort_unstable_by_key(|d| d.0);
     // Runs of equal bins: (bin, start, end) into `diffs`.
     let mut runs: Vec<(i32, usize, usize)> = Vec::new();
     for (k, &(b, _)) in diffs.iter().enumerate() {

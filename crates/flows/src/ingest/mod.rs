@@ -313,8 +313,9 @@ fn ingest_plain(
 ) -> Result<(), IngestError> {
     let mut format = Format::Unknown;
     let mut layout = TsvLayout::default();
-    // A file whose header is unusable (wrong #path, missing fields) is skipped up to the next header.
-    let mut layout_rejected = false;
+    // A log whose header is unusable is skipped until a header fixes it: a wrong `#path` until the next log
+    // (`#separator`) or a conn `#path`; unusable `#fields` until the next good `#fields`.
+    let mut rejected_by: Option<&'static [u8]> = None;
     let mut last_ts = f64::NEG_INFINITY;
     let strict = opts.mode == ErrorMode::Strict;
     let limit = opts.max_line_len;
@@ -346,20 +347,29 @@ fn ingest_plain(
             Format::Json => json::parse(text),
             _ => {
                 if text.first() == Some(&b'#') {
+                    let key: &'static [u8] = if text.starts_with(b"#path") {
+                        b"#path"
+                    } else if text.starts_with(b"#fields") {
+                        b"#fields"
+                    } else {
+                        b"#"
+                    };
                     return match layout.header_line(text) {
                         Ok(()) => {
-                            if text.starts_with(b"#fields") || text.starts_with(b"#separator") {
-                                layout_rejected = false;
+                            let clears = text.starts_with(b"#separator")
+                                || (key != b"#" && rejected_by == Some(key));
+                            if clears {
+                                rejected_by = None;
                             }
                             Ok(())
                         }
                         Err(kind) => {
-                            layout_rejected = true;
+                            rejected_by = Some(key);
                             problem(strict, stats, name, line_no, kind)
                         }
                     };
                 }
-                if layout_rejected {
+                if rejected_by.is_some() {
                     // Already reported at the header; the records under it are counted, not reported one by one.
                     *stats
                         .skipped
