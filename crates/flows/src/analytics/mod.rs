@@ -143,6 +143,12 @@ pub fn analyse(
             None
         };
         let beacon_score = beacon.as_ref().map_or(0.0, |b| b.score * prev.modifier());
+        // Exfiltration over the C2 channel needs a C2 heartbeat: regular *small* connections. Regular large uploads
+        // alone are a scheduled transfer (T1029), not a command channel.
+        let c2_heartbeat = beacon
+            .as_ref()
+            .is_some_and(|b| b.evidence.median_bytes_out < volume::LARGE_CONNECTION_BYTES as f64)
+            && beacon_score >= cfg.c2_link_score;
         if let Some(b) = beacon.filter(|_| beacon_score >= cfg.min_alert_score) {
             let techniques = attack::c2_channel(Services(p.services), &port_numbers(p));
             let e = &b.evidence;
@@ -197,9 +203,7 @@ pub fn analyse(
                 Evidence::LongConnection(ev),
             ));
         }
-        if let Some((score, ev)) =
-            volume::bulk_outbound(p, cfg, &prev, beacon_score >= cfg.c2_link_score)
-        {
+        if let Some((score, ev)) = volume::bulk_outbound(p, cfg, &prev, c2_heartbeat) {
             let mut techniques = vec![if ev.over_c2_channel { "T1041" } else { "T1048" }];
             if ev.scheduled {
                 techniques.push("T1029");

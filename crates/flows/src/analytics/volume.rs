@@ -7,7 +7,7 @@ use crate::alert::{BulkOutboundEvidence, LongConnectionEvidence, StrobeEvidence}
 use crate::stats::Robust;
 
 /// A single upload at least this large counts as a "large connection" for T1029/T1030 analysis.
-const LARGE_CONNECTION_BYTES: u32 = 1 << 20;
+pub const LARGE_CONNECTION_BYTES: u32 = 1 << 20;
 
 /// Long connection: `0.5` at the threshold rising log-linearly to `1.0` at 24× the threshold.
 pub fn long_connection(
