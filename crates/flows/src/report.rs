@@ -100,7 +100,7 @@ impl Analyzer {
             window: agg.window().map(|(a, b)| ReportWindow {
                 start: rfc3339(a),
                 end: rfc3339(b),
-                seconds: b - a,
+                seconds: ((b - a) * 1000.0).round() / 1000.0,
             }),
             ingest,
             traffic: agg.counts().clone(),
