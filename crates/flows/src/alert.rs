@@ -332,6 +332,66 @@ mod tests {
         assert_eq!(rfc3339(f64::NAN), "1970-01-01T00:00:00.000000Z");
     }
 
+    fn sample_alert() -> FlowAlert {
+        FlowAlert {
+            schema_version: FLOW_ALERT_SCHEMA_VERSION,
+            id: "flow.beacon:10.0.0.5->203.0.113.9".into(),
+            kind: AlertKind::Beacon,
+            finding_id: "flow.beacon".into(),
+            rank: 1,
+            score: 0.97,
+            severity: Severity::Critical,
+            source: "10.0.0.5".parse().unwrap(),
+            destination: Destination {
+                ip: "203.0.113.9".parse().unwrap(),
+                hostnames: vec!["c2.example.net".into(), "o'brien.example".into()],
+                ports: vec![PortUse { port: 443, proto: "tcp".into(), connections: 288 }],
+                services: vec!["ssl".into()],
+                internal_sources: 1,
+            },
+            attack: vec![crate::attack::technique("T1573").unwrap()],
+            first_seen: rfc3339(1_700_000_000.0),
+            last_seen: rfc3339(1_700_086_000.0),
+            first_seen_ts: 1_700_000_000.0,
+            last_seen_ts: 1_700_086_000.0,
+            connections: 288,
+            bytes_out: 120_000,
+            bytes_in: 900_000,
+            related: vec![AlertKind::LongConnection],
+            summary: "test".into(),
+            evidence: Evidence::LongConnection(LongConnectionEvidence {
+                max_duration_s: 4000.0,
+                total_duration_s: 5000.0,
+                threshold_s: 3600.0,
+            }),
+        }
+    }
+
+    #[test]
+    fn json_round_trip_and_shape() {
+        let a = sample_alert();
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["kind"], "beacon");
+        assert_eq!(json["severity"], "critical");
+        assert_eq!(json["evidence"]["type"], "long_connection");
+        assert_eq!(json["related"][0], "long_connection");
+        assert_eq!(json["attack"][0]["tactic"], "command-and-control");
+        let back: FlowAlert = serde_json::from_value(json).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn indicators_are_stix_patterns() {
+        let ind = sample_alert().indicators();
+        assert_eq!(ind[0].stix_pattern, "[ipv4-addr:value = '203.0.113.9']");
+        assert_eq!(ind[1].stix_pattern, "[domain-name:value = 'c2.example.net']");
+        assert_eq!(ind[2].stix_pattern, "[domain-name:value = 'o\\'brien.example']");
+        let mut v6 = sample_alert();
+        v6.destination.ip = "2001:db8::9".parse().unwrap();
+        assert_eq!(v6.indicators()[0].observable_type, "ipv6-addr");
+    }
+
     #[test]
     fn severity_bands() {
         assert_eq!(Severity::of(0.1), Severity::Low);
