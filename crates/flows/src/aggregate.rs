@@ -235,11 +235,14 @@ pub struct DirectionCounts {
 pub struct FlowAggregator {
     policy: NetworkPolicy,
     opts: AggregateOptions,
-    ip_ids: FxHashMap<IpAddr, u32>,
+    /// IPv4 address → id (the common case, one cache line per lookup).
+    v4_ids: IdIndex,
+    /// IPv6 address → id.
+    v6_ids: FxHashMap<IpAddr, u32>,
     ips: Vec<IpAddr>,
     /// Per address id: class and allow-list flag.
     ip_info: Vec<(AddrClass, bool)>,
-    pair_ids: PairIndex,
+    pair_ids: IdIndex,
     /// Pair states in fixed-size chunks: growing never copies (or doubles the memory of) the whole table.
     pairs: Vec<Vec<PairState>>,
     pair_count: usize,
@@ -253,10 +256,11 @@ impl FlowAggregator {
         Self {
             policy,
             opts,
-            ip_ids: FxHashMap::default(),
+            v4_ids: IdIndex::default(),
+            v6_ids: FxHashMap::default(),
             ips: Vec::new(),
             ip_info: Vec::new(),
-            pair_ids: PairIndex::default(),
+            pair_ids: IdIndex::default(),
             pairs: Vec::new(),
             pair_count: 0,
             counts: DirectionCounts::default(),
@@ -265,14 +269,15 @@ impl FlowAggregator {
     }
 
     fn intern(&mut self, ip: IpAddr) -> u32 {
-        if let Some(&id) = self.ip_ids.get(&ip) {
-            return id;
+        let next = u32::try_from(self.ips.len()).unwrap_or(u32::MAX);
+        let id = match ip {
+            IpAddr::V4(v4) => self.v4_ids.get_or_insert(mix64(u64::from(u32::from(v4))), next),
+            IpAddr::V6(_) => *self.v6_ids.entry(ip).or_insert(next),
+        };
+        if id == next && self.ips.len() == next as usize {
+            self.ips.push(ip);
+            self.ip_info.push((self.policy.classify(ip), self.policy.allowed_ip(ip)));
         }
-        let id = u32::try_from(self.ips.len()).unwrap_or(u32::MAX);
-        self.ips.push(ip);
-        self.ip_info
-            .push((self.policy.classify(ip), self.policy.allowed_ip(ip)));
-        self.ip_ids.insert(ip, id);
         id
     }
 
@@ -291,7 +296,10 @@ impl FlowAggregator {
 
     /// Id of an address, if seen.
     pub fn ip_id(&self, ip: &IpAddr) -> Option<u32> {
-        self.ip_ids.get(ip).copied()
+        match ip {
+            IpAddr::V4(v4) => self.v4_ids.get(mix64(u64::from(u32::from(*v4)))),
+            IpAddr::V6(_) => self.v6_ids.get(ip).copied(),
+        }
     }
 
     /// All outbound pairs.
@@ -407,19 +415,38 @@ impl RecordSink for FlowAggregator {
     }
 }
 
-/// Pair key → pair index: open addressing with linear probing over 16-byte slots, at most half full. A lookup
-/// touches one cache line in the common case (a general-purpose map reads a control byte array and then the
-/// bucket: two cache misses per record on a table of millions of pairs).
+/// Mixed 64-bit key → id (pairs, IPv4 addresses): open addressing with linear probing over 16-byte slots, at
+/// most half full. A lookup touches one cache line in the common case (a general-purpose map reads a control
+/// byte array and then the bucket: two cache misses per record on a table of millions of entries).
 #[derive(Debug, Default)]
-struct PairIndex {
+struct IdIndex {
     slots: Vec<(u64, u32)>,
     len: usize,
 }
 
-impl PairIndex {
+impl IdIndex {
     const EMPTY: u32 = u32::MAX;
 
-    /// Index stored for `key`, inserting `next` if absent. `key` must be well mixed ([`pair_key`]).
+    /// Id stored for `key`, if any.
+    fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (key as usize) & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.1 == Self::EMPTY {
+                return None;
+            }
+            if slot.0 == key {
+                return Some(slot.1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Id stored for `key`, inserting `next` if absent. `key` must be well mixed ([`mix64`]).
     fn get_or_insert(&mut self, key: u64, next: u32) -> u32 {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
@@ -457,7 +484,11 @@ impl PairIndex {
 /// Key of a pair: `src << 32 | dst` mixed with a bijection (MurmurHash3's finaliser), so keys stay unique and
 /// their low bits — the table position — depend on both ends.
 fn pair_key(src: u32, dst: u32) -> u64 {
-    let mut k = (u64::from(src) << 32) | u64::from(dst);
+    mix64((u64::from(src) << 32) | u64::from(dst))
+}
+
+/// MurmurHash3's 64-bit finaliser: a bijection, so distinct inputs stay distinct keys.
+fn mix64(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;
@@ -554,7 +585,7 @@ mod tests {
 
     #[test]
     fn pair_index_grows_and_finds_everything() {
-        let mut idx = PairIndex::default();
+        let mut idx = IdIndex::default();
         for i in 0..50_000u32 {
             assert_eq!(idx.get_or_insert(pair_key(i % 700, i / 700), i), i);
         }
@@ -565,6 +596,8 @@ mod tests {
             );
         }
         assert_eq!(idx.len, 50_000);
+        assert_eq!(idx.get(pair_key(5, 3)), Some(3 * 700 + 5));
+        assert_eq!(idx.get(pair_key(50_000, 3)), None);
     }
 
     #[test]
