@@ -271,12 +271,15 @@ impl FlowAggregator {
     fn intern(&mut self, ip: IpAddr) -> u32 {
         let next = u32::try_from(self.ips.len()).unwrap_or(u32::MAX);
         let id = match ip {
-            IpAddr::V4(v4) => self.v4_ids.get_or_insert(mix64(u64::from(u32::from(v4))), next),
+            IpAddr::V4(v4) => self
+                .v4_ids
+                .get_or_insert(mix64(u64::from(u32::from(v4))), next),
             IpAddr::V6(_) => *self.v6_ids.entry(ip).or_insert(next),
         };
         if id == next && self.ips.len() == next as usize {
             self.ips.push(ip);
-            self.ip_info.push((self.policy.classify(ip), self.policy.allowed_ip(ip)));
+            self.ip_info
+                .push((self.policy.classify(ip), self.policy.allowed_ip(ip)));
         }
         id
     }

@@ -345,7 +345,11 @@ mod tests {
             destination: Destination {
                 ip: "203.0.113.9".parse().unwrap(),
                 hostnames: vec!["c2.example.net".into(), "o'brien.example".into()],
-                ports: vec![PortUse { port: 443, proto: "tcp".into(), connections: 288 }],
+                ports: vec![PortUse {
+                    port: 443,
+                    proto: "tcp".into(),
+                    connections: 288,
+                }],
                 services: vec!["ssl".into()],
                 internal_sources: 1,
             },
@@ -385,8 +389,14 @@ mod tests {
     fn indicators_are_stix_patterns() {
         let ind = sample_alert().indicators();
         assert_eq!(ind[0].stix_pattern, "[ipv4-addr:value = '203.0.113.9']");
-        assert_eq!(ind[1].stix_pattern, "[domain-name:value = 'c2.example.net']");
-        assert_eq!(ind[2].stix_pattern, "[domain-name:value = 'o\\'brien.example']");
+        assert_eq!(
+            ind[1].stix_pattern,
+            "[domain-name:value = 'c2.example.net']"
+        );
+        assert_eq!(
+            ind[2].stix_pattern,
+            "[domain-name:value = 'o\\'brien.example']"
+        );
         let mut v6 = sample_alert();
         v6.destination.ip = "2001:db8::9".parse().unwrap();
         assert_eq!(v6.indicators()[0].observable_type, "ipv6-addr");
