@@ -203,44 +203,44 @@ fn estimate_period(times: &[f64], intervals: &[f64], raw: &Robust) -> (f64, f64)
 /// median of the differences in that bin. Density (count / bin width) removes the bias towards long lags.
 fn histogram_peak(times: &[f64]) -> Option<f64> {
     const RATIO: f64 = 1.08;
+    // Bins from 1 s up: 1.08^256 s is far beyond any observation window.
+    const BINS: usize = 256;
     let ln_ratio = RATIO.ln();
-    let mut diffs: Vec<(i32, f64)> = Vec::with_capacity(times.len() * MAX_LAG);
-    for i in 0..times.len() {
-        for j in i + 1..times.len().min(i + 1 + MAX_LAG) {
-            let d = times[j] - times[i];
+    let bin_of = |d: f64| ((d.ln() / ln_ratio).floor() as usize).min(BINS - 1);
+    let mut counts = [0u32; BINS];
+    for (i, &t) in times.iter().enumerate() {
+        for &u in times.iter().skip(i + 1).take(MAX_LAG) {
+            let d = u - t;
             if d >= 1.0 {
-                diffs.push(((d.ln() / ln_ratio).floor() as i32, d));
+                counts[bin_of(d)] += 1;
             }
         }
     }
-    diffs.sort_unstable_by_key(|d| d.0);
-    // Runs of equal bins: (bin, start, end) into `diffs`.
-    let mut runs: Vec<(i32, usize, usize)> = Vec::new();
-    for (k, &(b, _)) in diffs.iter().enumerate() {
-        match runs.last_mut() {
-            Some(r) if r.0 == b => r.2 = k + 1,
-            _ => runs.push((b, k, k + 1)),
-        }
-    }
-    let count_of = |i: usize, b: i32| runs.get(i).filter(|r| r.0 == b).map_or(0, |r| r.2 - r.1);
     let mut best: Option<(f64, usize)> = None;
-    for (i, r) in runs.iter().enumerate() {
+    for b in 0..BINS {
         // Count neighbours too so a period on a bin edge is not split in two.
-        let count = (r.2 - r.1)
-            + i.checked_sub(1).map_or(0, |p| count_of(p, r.0 - 1))
-            + count_of(i + 1, r.0 + 1);
-        if count < 4 {
+        let count = counts[b]
+            + b.checked_sub(1).map_or(0, |p| counts[p])
+            + counts.get(b + 1).copied().unwrap_or(0);
+        if counts[b] == 0 || count < 4 {
             continue;
         }
-        let width = RATIO.powi(r.0) * (RATIO.powi(2) - RATIO.powi(-1));
-        let density = count as f64 / width;
+        let width = RATIO.powi(b as i32) * (RATIO.powi(2) - RATIO.powi(-1));
+        let density = f64::from(count) / width;
         if best.is_none_or(|(d, _)| density > d) {
-            best = Some((density, i));
+            best = Some((density, b));
         }
     }
-    let (_, i) = best?;
-    let r = runs.get(i)?;
-    let mut v: Vec<f64> = diffs[r.1..r.2].iter().map(|d| d.1).collect();
+    let (_, b) = best?;
+    let mut v: Vec<f64> = Vec::with_capacity(counts[b] as usize);
+    for (i, &t) in times.iter().enumerate() {
+        for &u in times.iter().skip(i + 1).take(MAX_LAG) {
+            let d = u - t;
+            if d >= 1.0 && bin_of(d) == b {
+                v.push(d);
+            }
+        }
+    }
     Robust::of(&mut v).map(|r| r.median)
 }
 
