@@ -246,6 +246,8 @@ pub struct FlowAggregator {
     /// Pair states in fixed-size chunks: growing never copies (or doubles the memory of) the whole table.
     pairs: Vec<Vec<PairState>>,
     pair_count: usize,
+    /// Records not yet processed (see [`FlowAggregator::flush`]).
+    batch: Vec<ConnRecord>,
     counts: DirectionCounts,
     window: Option<(f64, f64)>,
 }
@@ -263,6 +265,7 @@ impl FlowAggregator {
             pair_ids: IdIndex::default(),
             pairs: Vec::new(),
             pair_count: 0,
+            batch: Vec::with_capacity(BATCH),
             counts: DirectionCounts::default(),
             window: None,
         }
@@ -307,6 +310,7 @@ impl FlowAggregator {
 
     /// All outbound pairs.
     pub fn pairs(&self) -> impl Iterator<Item = &PairState> {
+        debug_assert!(self.batch.is_empty(), "FlowAggregator read before flush()");
         self.pairs.iter().flatten()
     }
 
@@ -317,6 +321,7 @@ impl FlowAggregator {
 
     /// Record counts by direction.
     pub fn counts(&self) -> &DirectionCounts {
+        debug_assert!(self.batch.is_empty(), "FlowAggregator read before flush()");
         &self.counts
     }
 
@@ -331,19 +336,56 @@ impl FlowAggregator {
     }
 }
 
+/// Records processed together: looking up a whole batch's addresses, then its pairs, then updating their states
+/// lets the CPU overlap the cache misses of different records instead of waiting for each in turn.
+const BATCH: usize = 32;
+
 impl RecordSink for FlowAggregator {
     fn push(&mut self, rec: &ConnRecord) {
+        self.batch.push(*rec);
+        if self.batch.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    fn finish(&mut self) {
+        self.flush();
+    }
+}
+
+impl FlowAggregator {
+    /// Process buffered records. [`RecordSink::finish`] (called by ingest at the end of every file) does this;
+    /// call it after pushing records by hand, before reading the results.
+    pub fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        let mut ids = [(0u32, 0u32); BATCH];
+        for (rec, id) in batch.iter().zip(ids.iter_mut()) {
+            *id = (self.intern(rec.orig_h), self.intern(rec.resp_h));
+        }
+        let mut targets = [u32::MAX; BATCH];
+        for ((rec, &(src, dst)), target) in batch.iter().zip(ids.iter()).zip(targets.iter_mut()) {
+            *target = self.route(rec, src, dst);
+        }
+        for (rec, &target) in batch.iter().zip(targets.iter()) {
+            if target != u32::MAX {
+                self.update(target as usize, rec);
+            }
+        }
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    /// Direction bookkeeping; the pair index for outbound records (created if new), `u32::MAX` otherwise.
+    fn route(&mut self, rec: &ConnRecord, src: u32, dst: u32) -> u32 {
         self.window = Some(match self.window {
             None => (rec.ts, rec.ts),
             Some((a, b)) => (a.min(rec.ts), b.max(rec.ts)),
         });
-        let src = self.intern(rec.orig_h);
-        let dst = self.intern(rec.resp_h);
         let (src_class, _) = self.ip_info[src as usize];
         let (dst_class, dst_allowed) = self.ip_info[dst as usize];
         if src_class == AddrClass::NonRoutable || dst_class == AddrClass::NonRoutable {
             self.counts.non_routable += 1;
-            return;
+            return u32::MAX;
         }
         let trust = self.policy.trust_zeek_local;
         let src_internal =
@@ -354,26 +396,25 @@ impl RecordSink for FlowAggregator {
             (true, false) => {}
             (true, true) => {
                 self.counts.internal += 1;
-                return;
+                return u32::MAX;
             }
             (false, true) => {
                 self.counts.inbound += 1;
-                return;
+                return u32::MAX;
             }
             (false, false) => {
                 self.counts.external += 1;
-                return;
+                return u32::MAX;
             }
         }
         if dst_allowed {
             self.counts.allowed += 1;
-            return;
+            return u32::MAX;
         }
         self.counts.outbound += 1;
-        let key = pair_key(src, dst);
-        let next = u32::try_from(self.pair_count).unwrap_or(u32::MAX);
-        let idx = self.pair_ids.get_or_insert(key, next) as usize;
-        if idx == self.pair_count {
+        let next = u32::try_from(self.pair_count).unwrap_or(u32::MAX - 1);
+        let idx = self.pair_ids.get_or_insert(pair_key(src, dst), next);
+        if idx as usize == self.pair_count {
             if self.pairs.last().is_none_or(|c| c.len() == PAIR_CHUNK) {
                 self.pairs.push(Vec::with_capacity(PAIR_CHUNK));
             }
@@ -382,6 +423,11 @@ impl RecordSink for FlowAggregator {
             }
             self.pair_count += 1;
         }
+        idx
+    }
+
+    /// Fold one outbound record into its pair.
+    fn update(&mut self, idx: usize, rec: &ConnRecord) {
         let Some(p) = self
             .pairs
             .get_mut(idx / PAIR_CHUNK)
@@ -535,6 +581,7 @@ mod tests {
         let mut zeek_local = rec(7.0, "147.32.81.167", 5, "8.8.8.8");
         zeek_local.local_orig = Some(true);
         agg.push(&zeek_local);
+        agg.flush();
         let c = agg.counts();
         assert_eq!(
             (
@@ -561,6 +608,7 @@ mod tests {
         agg.push(&rec(100.0, "10.0.0.1", 49162, "41.108.179.197"));
         agg.push(&rec(109.0, "10.0.0.1", 49162, "41.108.179.197"));
         agg.push(&rec(123.0, "10.0.0.1", 60042, "41.108.179.197"));
+        agg.flush();
         let p = agg.pairs().next().unwrap();
         assert_eq!((p.connections, p.retries, p.samples().len()), (3, 1, 2));
     }
@@ -575,6 +623,7 @@ mod tests {
         for i in 0..10_000u16 {
             agg.push(&rec(f64::from(i) * 60.0, "10.0.0.1", i, "203.0.113.9"));
         }
+        agg.flush();
         let p = agg.pairs().next().unwrap();
         assert!(p.samples().len() < 64, "{}", p.samples().len());
         assert!(p.stride >= 128);
@@ -608,6 +657,7 @@ mod tests {
         let mut agg = FlowAggregator::new(NetworkPolicy::default(), AggregateOptions::default());
         agg.push(&rec(1000.5, "10.0.0.1", 1, "203.0.113.9"));
         agg.push(&rec(400.25, "10.0.0.1", 2, "203.0.113.9"));
+        agg.flush();
         let p = agg.pairs().next().unwrap();
         let mut secs: Vec<f64> = p.samples().iter().map(|s| p.sample_secs(s)).collect();
         secs.sort_by(f64::total_cmp);

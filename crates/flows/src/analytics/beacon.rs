@@ -403,6 +403,7 @@ mod tests {
                 local_resp: None,
             });
         }
+        agg.flush();
         agg.pairs().next().unwrap().clone()
     }
 

@@ -202,6 +202,9 @@ impl IngestStats {
 pub trait RecordSink {
     /// Take one record.
     fn push(&mut self, record: &ConnRecord);
+
+    /// No more records for now (end of a file): process anything buffered.
+    fn finish(&mut self) {}
 }
 
 impl<F: FnMut(&ConnRecord)> RecordSink for F {
@@ -253,7 +256,7 @@ pub fn ingest_reader(
         }
     };
     let head = io::Cursor::new(magic).take(got as u64).chain(reader);
-    if got == 2 && magic == [0x1f, 0x8b] {
+    let result = if got == 2 && magic == [0x1f, 0x8b] {
         ingest_plain(
             name,
             flate2::read::MultiGzDecoder::new(head),
@@ -263,7 +266,9 @@ pub fn ingest_reader(
         )
     } else {
         ingest_plain(name, head, opts, sink, stats)
-    }
+    };
+    sink.finish();
+    result
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
