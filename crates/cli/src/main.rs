@@ -44,6 +44,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// List every finding id with its category, weight and ATT&CK techniques.
     Findings(commands::findings::FindingsArgs),
+    /// Zeek flow analytics: C2 beaconing and exfiltration in conn.log files.
+    Flows(commands::flows::FlowsArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Findings(args) => commands::findings::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Flows(args) => commands::flows::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod findings;
 pub mod inspect;
+pub mod flows;
 pub mod scan;
