@@ -394,11 +394,13 @@ pub enum AnomalyKind {
     Links,
     /// A line longer than `max_line_bytes` was cut by the mbox reader.
     LineLength,
+    /// The MIME parser failed (caught internally); nothing but size and hash could be read.
+    ParserFailure,
 }
 
 impl AnomalyKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AnomalyKind; 17] = [
+    pub const ALL: [AnomalyKind; 18] = [
         AnomalyKind::Empty,
         AnomalyKind::NotMail,
         AnomalyKind::HeaderSyntax,
@@ -416,6 +418,7 @@ impl AnomalyKind {
         AnomalyKind::Text,
         AnomalyKind::Links,
         AnomalyKind::LineLength,
+        AnomalyKind::ParserFailure,
     ];
 
     /// The stable finding id this anomaly reports as.
@@ -438,6 +441,7 @@ impl AnomalyKind {
             AnomalyKind::Text => "limit.text",
             AnomalyKind::Links => "limit.links",
             AnomalyKind::LineLength => "limit.line_length",
+            AnomalyKind::ParserFailure => "malformed.parser_failure",
         }
     }
 }

@@ -37,10 +37,20 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Message {
         decoded_left: limits.max_decoded_bytes,
         parts_left: limits.max_parts,
     };
-    let parsed = MessageParser::default().parse(prepared.as_ref());
+    // Defence in depth: a bug in the MIME parser must cost one message a finding, never the process.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        MessageParser::default().parse(prepared.as_ref())
+    }));
     let mut message = match parsed {
-        Some(parsed) => convert(&parsed, limits, 0, &mut budget, &mut anomalies),
-        None => {
+        Ok(Some(parsed)) => convert(&parsed, limits, 0, &mut budget, &mut anomalies),
+        Err(_) => {
+            anomalies.push(Anomaly::new(
+                AnomalyKind::ParserFailure,
+                "the MIME parser failed on this input; only its size and hash are known",
+            ));
+            Message::default()
+        }
+        Ok(None) => {
             anomalies.push(Anomaly::new(
                 AnomalyKind::NotMail,
                 "no header block could be parsed",

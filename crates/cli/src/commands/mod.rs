@@ -2,6 +2,6 @@
 
 pub mod bench;
 pub mod findings;
-pub mod inspect;
 pub mod flows;
+pub mod inspect;
 pub mod scan;

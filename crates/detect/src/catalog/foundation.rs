@@ -90,6 +90,15 @@ pub static SPECS: &[FindingSpec] = &[
         "A text part's declared charset cannot be right (e.g. ISO-2022-JP with 8-bit bytes); decoded with a guessed charset."
     ),
     super::finding_spec!(
+        "malformed.parser_failure",
+        Anomaly,
+        High,
+        3.0,
+        [],
+        "Parser failure",
+        "The MIME parser failed on this message (a parser bug or an input built to crash parsers); it was not analysed."
+    ),
+    super::finding_spec!(
         "limit.message_size",
         Anomaly,
         Medium,
