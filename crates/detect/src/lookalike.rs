@@ -138,6 +138,24 @@ impl ProtectedDomains {
             .map(|e| e.owner)
     }
 
+    /// True when `a` and `b` belong to the same owner: the same registered domain, two of the organisation's own
+    /// domains, or two domains of the same brand.
+    pub fn same_owner(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (registered(&normalise(a)), registered(&normalise(b)));
+        if a == b {
+            return true;
+        }
+        self.entries.iter().any(|e| {
+            e.domain == a
+                && (e.siblings.contains(&b)
+                    || (e.owner == Owner::Own
+                        && self
+                            .entries
+                            .iter()
+                            .any(|o| o.owner == Owner::Own && o.domain == b)))
+        })
+    }
+
     /// Checks whether `host` (a host name or registered domain, ASCII or Unicode) imitates a protected domain.
     pub fn check(&self, host: &str) -> Option<Lookalike> {
         let host = normalise(host);
@@ -173,7 +191,7 @@ impl ProtectedDomains {
                 Some(Technique::Hyphenation)
             } else if e.label.len() >= MIN_FUZZY_LABEL && is_typo(&label, &e.label) {
                 Some(Technique::Typo)
-            } else if e.label.len() >= MIN_FUZZY_LABEL && label.split('-').any(|t| t == e.label) {
+            } else if e.label.len() >= MIN_FUZZY_LABEL && is_combosquat(&label, &e.label) {
                 Some(Technique::Combosquat)
             } else {
                 None
@@ -269,6 +287,19 @@ fn split_label(reg: &str) -> (String, String) {
     }
 }
 
+/// The protected label as whole hyphen-separated words of the candidate (`amazon-security`, and for hyphenated
+/// labels `partner-heavy-invoices`).
+fn is_combosquat(candidate: &str, protected: &str) -> bool {
+    if candidate.split('-').any(|t| t == protected) {
+        return true;
+    }
+    protected.contains('-')
+        && candidate != protected
+        && (candidate.starts_with(&format!("{protected}-"))
+            || candidate.ends_with(&format!("-{protected}"))
+            || candidate.contains(&format!("-{protected}-")))
+}
+
 fn is_typo(candidate: &str, protected: &str) -> bool {
     if candidate == protected {
         return false;
@@ -316,6 +347,14 @@ mod tests {
             Some(Technique::Combosquat)
         );
         assert_eq!(technique("partner-heavvy.com"), Some(Technique::Typo));
+        assert_eq!(
+            technique("partner-heavy-invoices.com"),
+            Some(Technique::Combosquat)
+        );
+        assert_eq!(
+            technique("secure-defence-contractor.net"),
+            Some(Technique::Combosquat)
+        );
     }
 
     #[test]
@@ -347,5 +386,19 @@ mod tests {
             Owner::Brand
         );
         assert!(p.is_protected("mail.smbc.co.jp"));
+    }
+
+    #[test]
+    fn same_owner() {
+        let org = OrganisationConfig {
+            domains: vec!["ours.co.jp".into(), "ours-group.com".into()],
+            ..OrganisationConfig::default()
+        };
+        let p = ProtectedDomains::new(&org, true);
+        assert!(p.same_owner("mail.ours.co.jp", "ours.co.jp"));
+        assert!(p.same_owner("ours.co.jp", "mx.ours-group.com"));
+        assert!(p.same_owner("amazon.co.jp", "amazon.com"));
+        assert!(!p.same_owner("amazon.co.jp", "ours.co.jp"));
+        assert!(!p.same_owner("ours.co.jp", "gmail.com"));
     }
 }
