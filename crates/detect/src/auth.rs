@@ -348,6 +348,43 @@ impl AuthReport {
         Some(false)
     }
 
+    /// One line in `Authentication-Results` style: `spf=pass (mailfrom example.com) dkim=pass (d=example.com)
+    /// dmarc=pass (p=reject) [records]`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(spf) = &self.spf {
+            parts.push(format!(
+                "spf={} ({} {})",
+                spf.result, spf.identity, spf.domain
+            ));
+        }
+        for d in self.dkim.iter().take(5) {
+            parts.push(format!(
+                "dkim={} (d={})",
+                d.result,
+                d.domain.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(d) = &self.dmarc {
+            parts.push(format!("dmarc={} (p={})", d.result, d.policy.as_str()));
+        }
+        if let Some(a) = &self.arc {
+            parts.push(format!("arc={}", a.result));
+        }
+        if parts.is_empty() {
+            parts.push("nothing checked".into());
+        }
+        let method = match self.method {
+            AuthMethod::None => "none".to_string(),
+            AuthMethod::Dns => "dns".to_string(),
+            AuthMethod::Records => "records".to_string(),
+            AuthMethod::Headers => {
+                format!("headers of {}", self.authserv_id.as_deref().unwrap_or("?"))
+            }
+        };
+        format!("{} [{method}]", parts.join(" "))
+    }
+
     /// The best DKIM result for a domain aligned with From, if any signature is aligned.
     pub fn aligned_dkim(&self) -> Option<&DkimCheck> {
         self.dkim
