@@ -148,7 +148,8 @@ impl Job<'_> {
             );
             return out;
         };
-        let Some(message) = AuthenticatedMessage::parse(strip_mbox_separator(raw)) else {
+        let wire = to_wire_form(strip_mbox_separator(raw));
+        let Some(message) = AuthenticatedMessage::parse(&wire) else {
             out.notes
                 .push("DKIM, ARC and DMARC not checked: no header block found".into());
             return out;
@@ -520,6 +521,29 @@ fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// The message as it travelled over SMTP: lines end in CRLF. Stored mail (Maildir, mbox, `.eml` files written on
+/// Unix) usually has bare LF, while signatures were computed over CRLF; "simple" header canonicalisation would
+/// fail on every such message without this.
+pub fn to_wire_form(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let bare_lf = raw
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\n' && (i == 0 || raw.get(i - 1) != Some(&b'\r')));
+    if !bare_lf {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    let mut previous = 0u8;
+    for &b in raw {
+        if b == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        previous = b;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Drops an mbox `From ` separator line, which is not part of the message.
 pub fn strip_mbox_separator(raw: &[u8]) -> &[u8] {
     if raw.starts_with(b"From ") {
@@ -529,5 +553,25 @@ pub fn strip_mbox_separator(raw: &[u8]) -> &[u8] {
         }
     } else {
         raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_and_mbox_separator() {
+        assert_eq!(&*to_wire_form(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+        assert!(matches!(
+            to_wire_form(b"a\r\nb\r\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            strip_mbox_separator(b"From x@y Mon\nFrom: a\n"),
+            b"From: a\n"
+        );
+        assert_eq!(strip_mbox_separator(b"From: a\n"), b"From: a\n");
+        assert_eq!(strip_mbox_separator(b"From x"), b"");
     }
 }

@@ -79,7 +79,7 @@ impl StaticZone {
     pub fn parse(text: &str, path: Option<&Path>) -> Result<StaticZone, String> {
         let mut input = String::with_capacity(text.len() + 16);
         input.push_str("$TTL 3600\n");
-        input.push_str(text);
+        input.push_str(&join_parentheses(text));
         input.push('\n');
         let parser = Parser::new(input, path.map(Path::to_path_buf), Some(Name::root()));
         let (_, sets) = parser.parse().map_err(|e| e.to_string())?;
@@ -154,6 +154,55 @@ impl StaticZone {
             parent = parent.base_name();
         }
     }
+}
+
+/// Joins parenthesised multi-line records onto one line and drops comments, outside quoted strings. hickory's lexer
+/// splits quoted strings at spaces inside parentheses, which breaks the usual multi-line DKIM key layout.
+fn join_parentheses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for c in text.chars() {
+        if in_comment {
+            if c == '\n' {
+                in_comment = false;
+                out.push(if depth > 0 { ' ' } else { '\n' });
+            }
+            continue;
+        }
+        if in_quote {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_quote = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_quote = true;
+                out.push(c);
+            }
+            ';' => in_comment = true,
+            '(' => {
+                depth += 1;
+                out.push(' ');
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                out.push(' ');
+            }
+            '\n' if depth > 0 => out.push(' '),
+            '\r' => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn with_name(record: &Record, name: &Name) -> Record {
@@ -308,6 +357,11 @@ alias             IN CNAME mail
             panic!()
         };
         assert_eq!(txt.txt_data.len(), 2, "multi-string TXT kept");
+        assert_eq!(&*txt.txt_data[0], b"v=DKIM1; k=rsa; ");
+        assert_eq!(
+            &*txt.txt_data[1],
+            b"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQ"
+        );
         assert_eq!(q(&zone, "mail.example.org.", RecordType::AAAA).0.len(), 1);
         assert_eq!(q(&zone, "example.org.", RecordType::MX).0.len(), 1);
         let (a, code) = q(&zone, "mail.example.org.", RecordType::TXT);
