@@ -42,7 +42,8 @@ pub struct AuthConfig {
     pub trusted_arc_sealers: Vec<String>,
     /// Static record file for `mode = "records"` (format: `docs/auth.md`).
     pub records_file: Option<PathBuf>,
-    /// Name servers for `mode = "dns"` (IP addresses); empty means the system's (`/etc/resolv.conf`).
+    /// Name servers for `mode = "dns"` (`192.0.2.53`, `[2001:db8::53]:5353`); empty means the system's
+    /// (`/etc/resolv.conf`).
     pub nameservers: Vec<String>,
     /// Timeout of one DNS query, milliseconds.
     pub dns_timeout_ms: u64,

@@ -60,8 +60,8 @@ pub enum AuthError {
     /// `mode = "records"` without a file.
     #[error("[auth] mode = \"records\" needs records_file (or scan --dns-records FILE)")]
     NoRecordsFile,
-    /// A name server entry is not an IP address.
-    #[error("[auth] nameservers entry {0:?} is not an IP address")]
+    /// A name server entry is not an IP address (with an optional port).
+    #[error("[auth] nameservers entry {0:?} is not an IP address or address:port")]
     BadNameserver(String),
     /// The system resolver configuration could not be read.
     #[error("reading the system resolver configuration: {0}")]
@@ -244,12 +244,7 @@ impl Verifier {
                 let servers: Result<Vec<NameServerConfig>, AuthError> = config
                     .nameservers
                     .iter()
-                    .map(|s| {
-                        s.trim()
-                            .parse::<IpAddr>()
-                            .map(NameServerConfig::udp_and_tcp)
-                            .map_err(|_| AuthError::BadNameserver(s.clone()))
-                    })
+                    .map(|s| nameserver(s).ok_or_else(|| AuthError::BadNameserver(s.clone())))
                     .collect();
                 let servers = servers?;
                 let resolver_config = if servers.is_empty() {
@@ -274,6 +269,23 @@ impl Verifier {
             rt,
         })
     }
+}
+
+/// `192.0.2.53`, `2001:db8::53`, `192.0.2.53:5353` or `[2001:db8::53]:5353`: UDP and TCP to that address.
+fn nameserver(entry: &str) -> Option<NameServerConfig> {
+    let entry = entry.trim();
+    let (ip, port) = match entry.parse::<IpAddr>() {
+        Ok(ip) => (ip, 53),
+        Err(_) => {
+            let addr = entry.parse::<std::net::SocketAddr>().ok()?;
+            (addr.ip(), addr.port())
+        }
+    };
+    let mut udp = ConnectionConfig::udp();
+    udp.port = port;
+    let mut tcp = ConnectionConfig::tcp();
+    tcp.port = port;
+    Some(NameServerConfig::new(ip, true, vec![udp, tcp]))
 }
 
 /// Waits for `fut` on `handle`. From inside an async context (where blocking the thread would panic) the wait

@@ -192,6 +192,22 @@ impl Job<'_> {
                         out.dkim.push(check);
                     }
                     dkim_outputs = outputs;
+                    // mail-auth drops signatures whose tags do not parse at all; report them.
+                    for h in message.errors.iter().filter(|h| {
+                        h.name.eq_ignore_ascii_case(b"DKIM-Signature")
+                            && !matches!(h.header, Error::Dkim(_))
+                    }) {
+                        out.dkim.push(DkimCheck {
+                            result: AuthStatus::PermError,
+                            domain: tag_value(h.value, "d"),
+                            selector: tag_value(h.value, "s"),
+                            reason: Some(format!(
+                                "malformed DKIM-Signature: {}",
+                                describe(&h.header)
+                            )),
+                            ..DkimCheck::default()
+                        });
+                    }
                 }
                 Err(_) => {
                     self.budget.mark_exhausted();
@@ -493,6 +509,20 @@ fn dmarc_check(output: &DmarcOutput, from_domain: &str) -> DmarcCheck {
         dkim_aligned,
         arc_override: None,
     }
+}
+
+/// A tag's value in a raw `tag=value; …` header, when it is short and plain.
+fn tag_value(raw: &[u8], tag: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    text.split(';')
+        .filter_map(|t| t.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(tag))
+        .map(|(_, v)| {
+            v.split_whitespace()
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|v| !v.is_empty() && v.len() <= 253)
 }
 
 /// mail-auth's errors in words administrators recognise.

@@ -240,7 +240,16 @@ pub fn respond(zone: &StaticZone, request: &[u8], max_len: Option<usize>) -> Opt
         ours.set_max_payload(edns.max_payload().max(512));
         response.edns = Some(ours);
     }
-    let bytes = response.to_vec().ok()?;
+    let bytes = match response.to_vec() {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            // A record the wire format cannot carry (e.g. a TXT string over 255 bytes): fail fast, don't go silent.
+            let mut failure = Message::response(request.metadata.id, request.metadata.op_code);
+            failure.queries = request.queries.clone();
+            failure.metadata.response_code = ResponseCode::ServFail;
+            return failure.to_vec().ok();
+        }
+    };
     if bytes.len() <= limit {
         return Some(bytes);
     }
