@@ -89,7 +89,14 @@ impl Detector for SenderIdentity {
             && let Some(domain) = mamori_mail::message::domain_of(rp)
             && registered(&domain) != from_reg
         {
+            // List servers bounce through their own (sometimes free-mail) domains: `sentto-…@returns.groups.yahoo.com`.
+            let list_bounce = is_list
+                || message.header("Mailing-List").is_some()
+                || message.header("List-Unsubscribe").is_some();
             let (id, what) = match classify(&domain, &from_reg, ctx.protected) {
+                Divergence::Freemail if list_bounce => {
+                    ("identity.return_path.divergent", String::new())
+                }
                 Divergence::Lookalike(what) => (
                     "identity.return_path.lookalike",
                     format!(", imitating {what}"),

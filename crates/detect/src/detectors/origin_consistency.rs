@@ -29,8 +29,13 @@ impl Detector for OriginConsistency {
         let authenticated = ctx.auth.and_then(|a| a.from_authenticated());
         // Our own mail leaves through servers we know; partners and brands send through mail services whose
         // names appear everywhere, so only a failed check is telling there.
+        let internal = ctx
+            .auth
+            .and_then(|a| a.envelope.as_ref())
+            .and_then(|e| e.external)
+            == Some(false);
         let judged = match owner {
-            Owner::Own => authenticated != Some(true),
+            Owner::Own => authenticated != Some(true) && !internal,
             Owner::Partner | Owner::Brand => authenticated == Some(false),
         };
         if !judged {
