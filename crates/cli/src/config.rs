@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use mamori_auth::AuthConfig;
 use mamori_detect::DetectConfig;
 use mamori_detect::config::{FindingOverrides, OrganisationConfig, ScoringConfig};
 use mamori_mail::Limits;
@@ -26,6 +27,8 @@ pub struct MamoriConfig {
     pub findings: FindingOverrides,
     /// The organisation's identity.
     pub organisation: OrganisationConfig,
+    /// Sender authentication (SPF, DKIM, DMARC, ARC; `docs/auth.md`).
+    pub auth: AuthConfig,
 }
 
 impl MamoriConfig {

@@ -100,6 +100,12 @@ fn write_explanation(out: &mut impl Write, v: &Verdict) -> io::Result<()> {
     if let Some(id) = &m.message_id {
         writeln!(out, "  msg-id:   {id}")?;
     }
+    if let Some(auth) = &v.auth {
+        writeln!(out, "  auth:     {}", auth.summary())?;
+        for note in &auth.notes {
+            writeln!(out, "            ({note})")?;
+        }
+    }
     if v.findings.is_empty() {
         writeln!(out, "  findings: none")?;
     }

@@ -2,8 +2,10 @@
 
 use mamori_mail::{Envelope, Message};
 
+use crate::auth::AuthReport;
 use crate::config::DetectConfig;
 use crate::finding::Findings;
+use crate::history::SenderHistory;
 use crate::lookalike::ProtectedDomains;
 
 /// What a detector may consult besides the message. Filled by the engine from its configuration and from the
@@ -18,6 +20,10 @@ pub struct Context<'a> {
     pub received_at: Option<i64>,
     /// The organisation's, partners' and brands' domains, for lookalike checks.
     pub protected: &'a ProtectedDomains,
+    /// Sender authentication results, when an [`crate::auth::Authenticator`] ran before the detectors.
+    pub auth: Option<&'a AuthReport>,
+    /// Correspondence history, when the caller has one (first-contact checks).
+    pub history: Option<&'a dyn SenderHistory>,
 }
 
 /// One concern (headers, links, attachment names, …). Implementations are small, stateless after construction,

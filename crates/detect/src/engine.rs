@@ -1,15 +1,18 @@
 //! The engine: parse, run the detectors, score, and build the verdict — the same path for every entry point.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use mamori_mail::source::MailItem;
 use mamori_mail::{Envelope, Message};
 
+use crate::auth::{AuthReport, Authenticator, EnvelopeSource};
 use crate::config::DetectConfig;
 use crate::detector::{Context, Detector};
 use crate::detectors;
 use crate::finding::{Finding, Findings};
+use crate::history::SenderHistory;
 use crate::indicators::Indicators;
 use crate::lookalike::ProtectedDomains;
 use crate::score;
@@ -38,6 +41,16 @@ pub struct Engine {
     detectors: Vec<Box<dyn Detector>>,
     disabled: GlobSet,
     protected: ProtectedDomains,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    history: Option<Arc<dyn SenderHistory>>,
+}
+
+/// Per-message inputs beyond the envelope and the bytes, fetched by the caller before analysis
+/// (see [`crate::history`] for how a store-backed history is prefetched).
+#[derive(Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Correspondence history for this message's recipients; overrides [`Engine::with_sender_history`].
+    pub history: Option<&'a dyn SenderHistory>,
 }
 
 impl Engine {
@@ -69,7 +82,23 @@ impl Engine {
             config,
             detectors: detectors::default_set(),
             disabled,
+            authenticator: None,
+            history: None,
         })
+    }
+
+    /// Installs the sender authenticator, run once per message before the detectors; its report reaches them as
+    /// [`Context::auth`] and appears in the verdict's `auth` field.
+    pub fn with_authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Engine {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Installs a correspondence history consulted for every message (first-contact checks). Per-message
+    /// prefetched answers can be given instead with [`Engine::analyse_with`].
+    pub fn with_sender_history(mut self, history: Arc<dyn SenderHistory>) -> Engine {
+        self.history = Some(history);
+        self
     }
 
     /// Adds a detector (model, authentication, attachment analysis, …) after the built-in ones.
@@ -95,9 +124,14 @@ impl Engine {
 
     /// Parses and judges raw message bytes.
     pub fn analyse(&self, envelope: &Envelope, raw: &[u8]) -> Verdict {
+        self.analyse_with(envelope, raw, &Extras::default())
+    }
+
+    /// Parses and judges raw message bytes with per-message extras (prefetched sender history).
+    pub fn analyse_with(&self, envelope: &Envelope, raw: &[u8], extras: &Extras<'_>) -> Verdict {
         let start = Instant::now();
         let message = mamori_mail::parse(raw, &self.config.limits);
-        self.finish(envelope, &message, start)
+        self.finish(envelope, &message, Some(raw), extras, start)
     }
 
     /// Parses and judges a message read from an input; the verdict names its source.
@@ -112,7 +146,13 @@ impl Engine {
             }
             None => envelope,
         };
-        let mut verdict = self.finish(envelope, &message, start);
+        let mut verdict = self.finish(
+            envelope,
+            &message,
+            Some(&item.bytes),
+            &Extras::default(),
+            start,
+        );
         verdict.source = Some(SourceRef {
             path: item.origin.path.clone(),
             index: item.origin.index,
@@ -120,12 +160,30 @@ impl Engine {
         verdict
     }
 
-    /// Judges an already parsed message.
+    /// Judges an already parsed message. Without the raw bytes, signatures (DKIM, ARC) cannot be verified: the
+    /// authenticator, if any, says so in the report and checks what it can (SPF, trusted
+    /// `Authentication-Results`). Use [`Engine::analyse`] when the bytes are at hand.
     pub fn judge(&self, envelope: &Envelope, message: &Message) -> Verdict {
-        self.finish(envelope, message, Instant::now())
+        self.finish(envelope, message, None, &Extras::default(), Instant::now())
     }
 
-    fn finish(&self, envelope: &Envelope, message: &Message, start: Instant) -> Verdict {
+    fn finish(
+        &self,
+        envelope: &Envelope,
+        message: &Message,
+        raw: Option<&[u8]>,
+        extras: &Extras<'_>,
+        start: Instant,
+    ) -> Verdict {
+        let auth: Option<AuthReport> = self
+            .authenticator
+            .as_ref()
+            .map(|a| a.authenticate(raw, message, envelope));
+        // An envelope reconstructed from a trusted relay's Received header fills what the caller did not know.
+        let effective = auth
+            .as_ref()
+            .map(|report| effective_envelope(envelope, report));
+        let envelope = effective.as_ref().unwrap_or(envelope);
         let ctx = Context {
             config: &self.config,
             envelope,
@@ -133,6 +191,8 @@ impl Engine {
                 .received_at
                 .or_else(|| message.received.first().and_then(|h| h.timestamp)),
             protected: &self.protected,
+            auth: auth.as_ref(),
+            history: extras.history.or(self.history.as_deref()),
         };
         let mut found = Findings::default();
         for detector in &self.detectors {
@@ -168,6 +228,7 @@ impl Engine {
             indicators: Indicators::collect(message, envelope),
             findings,
             attack,
+            auth,
             elapsed_us: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
         }
     }
@@ -193,6 +254,25 @@ fn merge_envelopes(given: &Envelope, carried: &Envelope) -> Envelope {
         },
         received_at: given.received_at.or(carried.received_at),
     }
+}
+
+/// The caller's envelope, completed with what the authenticator read from a trusted relay's `Received` header.
+fn effective_envelope(given: &Envelope, report: &AuthReport) -> Envelope {
+    let mut envelope = given.clone();
+    if let Some(facts) = &report.envelope
+        && facts.source == EnvelopeSource::Received
+    {
+        if envelope.client_ip.is_none() {
+            envelope.client_ip = facts.client_ip;
+        }
+        if envelope.helo.is_none() {
+            envelope.helo.clone_from(&facts.helo);
+        }
+        if envelope.mail_from.is_none() {
+            envelope.mail_from.clone_from(&facts.mail_from);
+        }
+    }
+    envelope
 }
 
 fn summary(message: &Message) -> MessageSummary {

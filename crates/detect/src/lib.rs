@@ -10,20 +10,24 @@
 //! Detectors must not do I/O: anything from outside (block lists, sender history, DNS results) reaches them
 //! through [`Context`], filled at the edges by the caller.
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod detector;
 pub mod detectors;
 pub mod engine;
 pub mod finding;
+pub mod history;
 pub mod indicators;
 pub mod knowledge;
 pub mod lookalike;
 pub mod score;
 pub mod verdict;
 
+pub use auth::{AuthReport, Authenticator};
 pub use config::DetectConfig;
 pub use detector::{Context, Detector};
-pub use engine::Engine;
+pub use engine::{Engine, Extras};
 pub use finding::{Category, Finding, Severity};
+pub use history::SenderHistory;
 pub use verdict::{Class, Verdict};

@@ -86,6 +86,8 @@ struct Entry {
     owner_name: String,
     /// Other legitimate domains of the same owner (a brand's other TLDs).
     siblings: Vec<String>,
+    /// Country codes of the owner's domains (`jp` for `smbc.co.jp`).
+    countries: Vec<String>,
 }
 
 /// The protected domains of a deployment, prepared for fast matching.
@@ -138,6 +140,24 @@ impl ProtectedDomains {
             .map(|e| e.owner)
     }
 
+    /// True when `a` and `b` belong to the same owner: the same registered domain, two of the organisation's own
+    /// domains, or two domains of the same brand.
+    pub fn same_owner(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (registered(&normalise(a)), registered(&normalise(b)));
+        if a == b {
+            return true;
+        }
+        self.entries.iter().any(|e| {
+            e.domain == a
+                && (e.siblings.contains(&b)
+                    || (e.owner == Owner::Own
+                        && self
+                            .entries
+                            .iter()
+                            .any(|o| o.owner == Owner::Own && o.domain == b)))
+        })
+    }
+
     /// Checks whether `host` (a host name or registered domain, ASCII or Unicode) imitates a protected domain.
     pub fn check(&self, host: &str) -> Option<Lookalike> {
         let host = normalise(host);
@@ -158,22 +178,38 @@ impl ProtectedDomains {
         let flat: String = reg.replace(['.', '-'], "");
         let mut best: Option<(u8, Lookalike)> = None;
         for e in &self.entries {
+            let brand = e.owner == Owner::Brand;
+            // Global brands run national sites under other countries' suffixes (yahoo.co.uk, amazon.de); a swap
+            // to a country the brand is not known in is presumed to be one of those, a swap to a generic TLD or to
+            // the brand's own country is not. Short brand labels (`au`, `jcb`) swap into unrelated domains.
+            let plausible_swap = !brand
+                || (e.label.len() >= MIN_FUZZY_LABEL
+                    && country(&suffix).is_none_or(|c| e.countries.iter().any(|own| own == c)));
+            // Brand names of four letters are one typo away from many real domains (`line` → `lne.com`).
+            let min_typo = if brand {
+                MIN_FUZZY_LABEL + 1
+            } else {
+                MIN_FUZZY_LABEL
+            };
             let technique = if host.ends_with(&format!(".{}", e.domain)) {
                 None
-            } else if host.starts_with(&format!("{}.", e.domain))
-                || host.contains(&format!(".{}.", e.domain))
-                || host.starts_with(&format!("{}-", e.domain.replace('.', "-")))
+            } else if subdomain_part(&host, &reg).is_some_and(|sub| {
+                sub == e.domain
+                    || sub.ends_with(&format!(".{}", e.domain))
+                    || sub.starts_with(&format!("{}.", e.domain))
+                    || sub.contains(&format!(".{}.", e.domain))
+            }) || host.starts_with(&format!("{}-", e.domain.replace('.', "-")))
             {
                 Some(Technique::Embedding)
             } else if label == e.label && suffix != e.suffix {
-                Some(Technique::TldSwap)
+                plausible_swap.then_some(Technique::TldSwap)
             } else if label_skeleton == e.skeleton && label != e.label {
                 Some(Technique::Homograph)
             } else if e.label.len() >= MIN_FUZZY_LABEL && flat == e.domain.replace(['.', '-'], "") {
                 Some(Technique::Hyphenation)
-            } else if e.label.len() >= MIN_FUZZY_LABEL && is_typo(&label, &e.label) {
+            } else if e.label.len() >= min_typo && is_typo(&label, &e.label) {
                 Some(Technique::Typo)
-            } else if e.label.len() >= MIN_FUZZY_LABEL && label.split('-').any(|t| t == e.label) {
+            } else if e.label.len() >= MIN_FUZZY_LABEL && is_combosquat(&label, &e.label) {
                 Some(Technique::Combosquat)
             } else {
                 None
@@ -236,6 +272,12 @@ fn push_entry(
     }
     let (label, suffix) = split_label(&domain);
     let skeleton: String = skeleton(&label).collect();
+    let mut countries: Vec<String> = std::iter::once(domain.as_str())
+        .chain(siblings.iter().map(String::as_str))
+        .filter_map(|d| country(d).map(str::to_string))
+        .collect();
+    countries.sort();
+    countries.dedup();
     entries.push(Entry {
         domain: domain.clone(),
         label,
@@ -244,6 +286,7 @@ fn push_entry(
         owner,
         owner_name: owner_name.to_string(),
         siblings: siblings.to_vec(),
+        countries,
     });
 }
 
@@ -261,12 +304,39 @@ fn registered(host: &str) -> String {
     psl::domain_str(host).map_or_else(|| host.to_string(), str::to_string)
 }
 
+/// The country code of a domain or suffix (its last label, when two letters).
+fn country(domain: &str) -> Option<&str> {
+    let tld = domain.rsplit('.').next()?;
+    (tld.len() == 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())).then_some(tld)
+}
+
+/// The labels of `host` in front of its registered domain `reg` (`www.amazon.co.jp` for
+/// `www.amazon.co.jp.evil.com`), if any.
+fn subdomain_part<'a>(host: &'a str, reg: &str) -> Option<&'a str> {
+    host.strip_suffix(reg)?
+        .strip_suffix('.')
+        .filter(|s| !s.is_empty())
+}
+
 /// Splits a registered domain into its label and public suffix (`smbc.co.jp` → (`smbc`, `co.jp`)).
 fn split_label(reg: &str) -> (String, String) {
     match reg.split_once('.') {
         Some((label, suffix)) => (label.to_string(), suffix.to_string()),
         None => (reg.to_string(), String::new()),
     }
+}
+
+/// The protected label as whole hyphen-separated words of the candidate (`amazon-security`, and for hyphenated
+/// labels `partner-heavy-invoices`).
+fn is_combosquat(candidate: &str, protected: &str) -> bool {
+    if candidate.split('-').any(|t| t == protected) {
+        return true;
+    }
+    protected.contains('-')
+        && candidate != protected
+        && (candidate.starts_with(&format!("{protected}-"))
+            || candidate.ends_with(&format!("-{protected}"))
+            || candidate.contains(&format!("-{protected}-")))
 }
 
 fn is_typo(candidate: &str, protected: &str) -> bool {
@@ -311,11 +381,25 @@ mod tests {
             Some(Technique::TldSwap)
         );
         assert_eq!(technique("mizuhobank-co.jp"), Some(Technique::Hyphenation));
+        assert_eq!(technique("smbc.jp"), Some(Technique::TldSwap));
+        assert_eq!(technique("amazon.xyz"), Some(Technique::TldSwap));
+        assert_eq!(
+            technique("amazon.co.jp.evil.example"),
+            Some(Technique::Embedding)
+        );
         assert_eq!(
             technique("amazon-security.com"),
             Some(Technique::Combosquat)
         );
         assert_eq!(technique("partner-heavvy.com"), Some(Technique::Typo));
+        assert_eq!(
+            technique("partner-heavy-invoices.com"),
+            Some(Technique::Combosquat)
+        );
+        assert_eq!(
+            technique("secure-defence-contractor.net"),
+            Some(Technique::Combosquat)
+        );
     }
 
     #[test]
@@ -331,6 +415,11 @@ mod tests {
             "lists.debian.org",
             "nttdata.com",
             "notamazon.com.au",
+            // Brands' national sites and real domains near short brand names (SpamAssassin ham).
+            "yahoo.co.uk",
+            "yahoo.com.au",
+            "daimi.au.dk",
+            "lne.com",
         ] {
             assert_eq!(protected().check(host), None, "{host}");
         }
@@ -347,5 +436,19 @@ mod tests {
             Owner::Brand
         );
         assert!(p.is_protected("mail.smbc.co.jp"));
+    }
+
+    #[test]
+    fn same_owner() {
+        let org = OrganisationConfig {
+            domains: vec!["ours.co.jp".into(), "ours-group.com".into()],
+            ..OrganisationConfig::default()
+        };
+        let p = ProtectedDomains::new(&org, true);
+        assert!(p.same_owner("mail.ours.co.jp", "ours.co.jp"));
+        assert!(p.same_owner("ours.co.jp", "mx.ours-group.com"));
+        assert!(p.same_owner("amazon.co.jp", "amazon.com"));
+        assert!(!p.same_owner("amazon.co.jp", "ours.co.jp"));
+        assert!(!p.same_owner("ours.co.jp", "gmail.com"));
     }
 }

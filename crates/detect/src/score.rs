@@ -27,6 +27,14 @@ pub fn classify(findings: &[Finding], config: &ScoringConfig) -> Class {
     if total(findings) < config.flag_threshold {
         return Class::Clean;
     }
+    // Weaponised content decides the class: a lure around an executable is a malware delivery first.
+    if findings.iter().any(|f| {
+        f.category == Category::Malware
+            && f.severity == crate::finding::Severity::Critical
+            && f.weight > 0.0
+    }) {
+        return Class::Malware;
+    }
     let candidates = [
         (Class::Malware, category_points(findings, Category::Malware)),
         (

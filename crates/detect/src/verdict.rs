@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthReport;
 use crate::finding::Finding;
 use crate::indicators::Indicators;
 
@@ -114,6 +115,9 @@ pub struct Verdict {
     pub indicators: Indicators,
     /// Union of the findings' ATT&CK techniques, sorted.
     pub attack: Vec<String>,
+    /// Sender authentication (SPF, DKIM, DMARC, ARC), when an authenticator ran (`docs/auth.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthReport>,
     /// Analysis time in microseconds.
     pub elapsed_us: u64,
 }

@@ -4,10 +4,12 @@
 use std::io::{self, IsTerminal, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
+use mamori_auth::{AuthMode, MailAuthenticator};
 use mamori_detect::{Engine, Verdict};
 use mamori_mail::Envelope;
 use mamori_mail::source::{Format, MailItem, ReadOptions, Reader, SourceError};
@@ -82,11 +84,41 @@ pub struct ScanArgs {
     /// SMTP RCPT TO addresses, when known.
     #[arg(long)]
     pub rcpt_to: Vec<String>,
+    /// Verify SPF/DKIM/DMARC/ARC against this static record file (zone-file syntax, docs/auth.md); unknown names
+    /// answer NXDOMAIN and nothing is sent to the network.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["no_dns", "live_dns"])]
+    pub dns_records: Option<PathBuf>,
+    /// No DNS: trust Authentication-Results only from [auth] authserv_ids (the default for scan).
+    #[arg(long, conflicts_with = "live_dns")]
+    pub no_dns: bool,
+    /// Verify against live DNS (right for fresh mail only: DNS changes, so old mail re-checked today fails).
+    #[arg(long)]
+    pub live_dns: bool,
+}
+
+/// The engine with the sender authenticator the configuration and flags ask for.
+fn build_engine(config: &MamoriConfig, args: &ScanArgs) -> anyhow::Result<Engine> {
+    let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let mut auth = config.auth.clone();
+    if let Some(file) = &args.dns_records {
+        auth.mode = AuthMode::Records;
+        auth.records_file = Some(file.clone());
+    } else if args.no_dns {
+        auth.mode = AuthMode::Headers;
+    } else if args.live_dns {
+        auth.mode = AuthMode::Dns;
+    }
+    if auth.mode == AuthMode::Off {
+        return Ok(engine);
+    }
+    let authenticator =
+        MailAuthenticator::new(&auth).context("setting up sender authentication ([auth])")?;
+    Ok(engine.with_authenticator(Arc::new(authenticator)))
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<u8> {
     let config = MamoriConfig::load(args.config.as_deref())?;
-    let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let engine = build_engine(&config, &args)?;
     let envelope = Envelope {
         client_ip: args.client_ip,
         helo: args.helo.clone(),

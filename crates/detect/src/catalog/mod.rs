@@ -32,10 +32,12 @@ macro_rules! finding_spec {
 }
 pub(crate) use finding_spec;
 
+mod auth;
 mod foundation;
+mod impersonation;
 
 /// The sections of the catalogue, one per area; each area declares its ids in its own module.
-static SECTIONS: &[&[FindingSpec]] = &[foundation::SPECS];
+static SECTIONS: &[&[FindingSpec]] = &[foundation::SPECS, auth::SPECS, impersonation::SPECS];
 
 /// Every finding id mamori can emit, in catalogue order.
 pub fn all() -> impl Iterator<Item = &'static FindingSpec> {
