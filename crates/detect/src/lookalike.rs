@@ -88,6 +88,13 @@ struct Entry {
     siblings: Vec<String>,
     /// Country codes of the owner's domains (`jp` for `smbc.co.jp`).
     countries: Vec<String>,
+    /// Forms of `domain` the matcher compares against, prepared once (`check` runs for every host of every
+    /// message, so it must not allocate per entry).
+    dot_domain: String,
+    domain_dot: String,
+    dotted: String,
+    hyphen_prefix: String,
+    flat: String,
 }
 
 /// The protected domains of a deployment, prepared for fast matching.
@@ -191,21 +198,21 @@ impl ProtectedDomains {
             } else {
                 MIN_FUZZY_LABEL
             };
-            let technique = if host.ends_with(&format!(".{}", e.domain)) {
+            let technique = if host.ends_with(&e.dot_domain) {
                 None
             } else if subdomain_part(&host, &reg).is_some_and(|sub| {
                 sub == e.domain
-                    || sub.ends_with(&format!(".{}", e.domain))
-                    || sub.starts_with(&format!("{}.", e.domain))
-                    || sub.contains(&format!(".{}.", e.domain))
-            }) || host.starts_with(&format!("{}-", e.domain.replace('.', "-")))
+                    || sub.ends_with(&e.dot_domain)
+                    || sub.starts_with(&e.domain_dot)
+                    || sub.contains(&e.dotted)
+            }) || host.starts_with(&e.hyphen_prefix)
             {
                 Some(Technique::Embedding)
             } else if label == e.label && suffix != e.suffix {
                 plausible_swap.then_some(Technique::TldSwap)
             } else if label_skeleton == e.skeleton && label != e.label {
                 Some(Technique::Homograph)
-            } else if e.label.len() >= MIN_FUZZY_LABEL && flat == e.domain.replace(['.', '-'], "") {
+            } else if e.label.len() >= MIN_FUZZY_LABEL && flat == e.flat {
                 Some(Technique::Hyphenation)
             } else if e.label.len() >= min_typo && is_typo(&label, &e.label) {
                 Some(Technique::Typo)
@@ -279,6 +286,11 @@ fn push_entry(
     countries.sort();
     countries.dedup();
     entries.push(Entry {
+        dot_domain: format!(".{domain}"),
+        domain_dot: format!("{domain}."),
+        dotted: format!(".{domain}."),
+        hyphen_prefix: format!("{}-", domain.replace('.', "-")),
+        flat: domain.replace(['.', '-'], ""),
         domain: domain.clone(),
         label,
         suffix,

@@ -231,26 +231,32 @@ pub(crate) fn name_matches(protected: &FoldedName, display: &FoldedName) -> bool
 }
 
 /// The brand whose name the display name starts with (ASCII names) or contains (Japanese names).
+/// Every brand spelling, folded once per process (folding is Unicode work; this runs for every message).
+static FOLDED_BRANDS: std::sync::LazyLock<Vec<(&'static Brand, &'static str, FoldedName)>> =
+    std::sync::LazyLock::new(|| {
+        BRANDS
+            .iter()
+            .flat_map(|brand| {
+                brand
+                    .names
+                    .iter()
+                    .map(move |spelling| (brand, *spelling, FoldedName::new(spelling)))
+            })
+            .filter(|(_, _, folded)| !folded.compact.is_empty())
+            .collect()
+    });
+
 fn brand_match(display: &FoldedName) -> Option<(&'static Brand, &'static str)> {
-    for brand in BRANDS {
-        for spelling in brand.names {
-            let folded = FoldedName::new(spelling);
-            if folded.compact.is_empty() {
-                continue;
-            }
-            let hit = if folded.compact.is_ascii() {
-                // Whole leading tokens: "Amazon.co.jp", "PayPal Service", not "Jim Chasey".
-                display.tokens.len() >= folded.tokens.len()
-                    && display.tokens[..folded.tokens.len()] == folded.tokens[..]
-            } else {
-                display.compact.contains(&folded.compact)
-            };
-            if hit {
-                return Some((brand, spelling));
-            }
-        }
-    }
-    None
+    FOLDED_BRANDS.iter().find_map(|(brand, spelling, folded)| {
+        let hit = if folded.compact.is_ascii() {
+            // Whole leading tokens: "Amazon.co.jp", "PayPal Service", not "Jim Chasey".
+            display.tokens.len() >= folded.tokens.len()
+                && display.tokens[..folded.tokens.len()] == folded.tokens[..]
+        } else {
+            display.compact.contains(&folded.compact)
+        };
+        hit.then_some((*brand, *spelling))
+    })
 }
 
 #[cfg(test)]
