@@ -74,9 +74,16 @@ pub fn with_feature_input<R>(message: &Message, f: impl FnOnce(&FeatureInput<'_>
         .collect();
     let plain = message.text.plain.len();
     let html = message.text.html_text.len();
+    let text_html_mismatch =
+        plain > 0 && html > 0 && (plain > html * 3 + 200 || html > plain * 3 + 200);
     let input = FeatureInput {
         subject: &subject,
         body: &message.text.normalized,
+        html_extra: if text_html_mismatch && html > plain {
+            &message.text.html_text
+        } else {
+            ""
+        },
         from_name: from.and_then(|m| m.name.as_deref()).unwrap_or(""),
         from_domain: from.and_then(|m| m.domain.as_deref()),
         reply_to_domain: message.reply_to.first().and_then(|m| m.domain.as_deref()),
@@ -130,12 +137,17 @@ pub fn with_feature_input<R>(message: &Message, f: impl FnOnce(&FeatureInput<'_>
             password_inputs: message.html.password_inputs,
             scripts: message.html.scripts,
             hidden_elements: message.html.hidden_elements,
-            text_html_mismatch: plain > 0
-                && html > 0
-                && (plain > html * 3 + 200 || html > plain * 3 + 200),
+            text_html_mismatch,
             charset_mismatch: message.has_anomaly(AnomalyKind::CharsetMismatch),
             anomalies: u32::try_from(message.anomalies.len()).unwrap_or(u32::MAX),
         },
+        header_names: message.headers.iter().map(|h| h.name.as_str()).collect(),
+        raw_subject: message.subject.as_deref().unwrap_or(""),
+        message_id_domain: message
+            .message_id
+            .as_deref()
+            .and_then(|id| id.rsplit_once('@'))
+            .map(|(_, d)| d.trim_end_matches('>')),
     };
     f(&input)
 }

@@ -74,6 +74,43 @@ pub enum Family {
     Structure = 25,
     /// Writing system of the text (ja, zh, latin, …) and script mixing.
     Language = 26,
+    /// Name of a header field that is present (other filters' and mail stores' fields ignored).
+    Header = 27,
+    /// Shape of the subject as written (share of capitals, `!`, `$`) and of the Message-ID.
+    Shape = 28,
+}
+
+/// Header fields that say what another filter or the mail store thought, not what the sender sent: learning them
+/// would copy another filter's verdict or the corpus collector's habits (prefixes end with `*`).
+pub const IGNORED_HEADERS: &[&str] = &[
+    "x-spam*",
+    "x-virus*",
+    "x-bogosity",
+    "x-razor*",
+    "x-pyzor*",
+    "x-dcc*",
+    "x-ham-report",
+    "x-asf-*",
+    "delivery-date",
+    "x-keywords",
+    "x-status",
+    "status",
+    "x-uid",
+    "x-uidl",
+    "content-length",
+    "lines",
+    "x-evolution*",
+    "x-mozilla-status*",
+    "x-gmail-labels",
+    "x-original-to",
+    "delivered-to",
+];
+
+fn ignored_header(name: &str) -> bool {
+    IGNORED_HEADERS.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == *p,
+    })
 }
 
 impl Family {
@@ -103,6 +140,8 @@ impl Family {
             Family::Attachment => "attachment",
             Family::Structure => "structure",
             Family::Language => "language",
+            Family::Header => "header",
+            Family::Shape => "shape",
         }
     }
 }
@@ -264,6 +303,16 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
     let subject_counts = text_tokens(sink, &subject, true);
     let body = text::normalize(text::truncate(input.body, MAX_BODY_BYTES));
     let mut counts = text_tokens(sink, &body, false);
+    if !input.html_extra.is_empty() {
+        let extra = text::normalize(text::truncate(input.html_extra, MAX_BODY_BYTES));
+        let c = text_tokens(sink, &extra, false);
+        counts.latin += c.latin;
+        counts.han += c.han;
+        counts.kana += c.kana;
+        counts.hangul += c.hangul;
+        counts.cyrillic += c.cyrillic;
+        counts.other += c.other;
+    }
     counts.latin += subject_counts.latin;
     counts.han += subject_counts.han;
     counts.kana += subject_counts.kana;
@@ -281,6 +330,47 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
         Family::Structure,
         &["body bytes", bucket(body.len() as u64)],
     );
+
+    // Header names and shapes.
+    let mut names: Vec<String> = input
+        .header_names
+        .iter()
+        .take(4 * MAX_LIST)
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty() && n.len() <= 40 && !ignored_header(n))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for n in &names {
+        sink.feature(Family::Header, &[n]);
+    }
+    let raw_subject = text::truncate(input.raw_subject, MAX_SUBJECT_BYTES);
+    let letters = raw_subject.chars().filter(|c| c.is_alphabetic()).count();
+    let capitals = raw_subject.chars().filter(|c| c.is_uppercase()).count();
+    if letters >= 4 {
+        // Share of capitals in tenths.
+        sink.feature(
+            Family::Shape,
+            &["subject capitals", DIGITS[(capitals * 9 / letters).min(9)]],
+        );
+    }
+    let bangs = raw_subject.matches('!').count();
+    if bangs > 0 {
+        sink.feature(Family::Shape, &["subject !", bucket(bangs as u64)]);
+    }
+    if raw_subject.contains('$') {
+        sink.feature(Family::Shape, &["subject $"]);
+    }
+    match (
+        input.message_id_domain.map(str::to_ascii_lowercase),
+        input.from_domain,
+    ) {
+        (None, _) => sink.feature(Family::Shape, &["no message-id domain"]),
+        (Some(m), Some(f)) if m == f || m.ends_with(&format!(".{f}")) => {
+            sink.feature(Family::Shape, &["message-id domain is sender's"]);
+        }
+        (Some(m), _) => sink.feature(Family::Shape, &["message-id tld", tld(&m)]),
+    }
 
     // Sender.
     if let Some(domain) = input.from_domain {

@@ -10,6 +10,9 @@ pub struct FeatureInput<'a> {
     pub subject: &'a str,
     /// Body text: the plain-text body, or the text of the HTML body when there is no plain one.
     pub body: &'a str,
+    /// Text of the HTML body when a plain body exists but says much less (a "your mail reader cannot show HTML"
+    /// stub in front of the real content); empty otherwise.
+    pub html_extra: &'a str,
     /// Display name of the sender.
     pub from_name: &'a str,
     /// Domain of the From address.
@@ -34,6 +37,13 @@ pub struct FeatureInput<'a> {
     pub attachments: Vec<AttachmentFacts<'a>>,
     /// Counts and flags describing the structure.
     pub structure: Structure,
+    /// Names of the top-level header fields, in order (any case; the extractor lower-cases them and ignores the
+    /// ones other filters and mail stores add, see [`crate::features::IGNORED_HEADERS`]).
+    pub header_names: Vec<&'a str>,
+    /// Subject as written (before normalisation), for its shape: capitals, `!`, `$`.
+    pub raw_subject: &'a str,
+    /// Domain of the Message-ID.
+    pub message_id_domain: Option<&'a str>,
 }
 
 /// One link.

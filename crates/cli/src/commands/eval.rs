@@ -37,6 +37,9 @@ pub struct EvalArgs {
     /// Print the report as JSON (schema `mamori.eval/1`).
     #[arg(long)]
     pub json: bool,
+    /// Also list the N ham messages the model found least ham-like and the N spam/phish it found most ham-like.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub errors: usize,
 }
 
 #[derive(Serialize)]
@@ -178,6 +181,32 @@ pub fn run(args: EvalArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string(&out)?);
     } else {
         print_text(&out);
+    }
+    if args.errors > 0 {
+        let mut ranked: Vec<(&modeling::Sample, f32)> = test
+            .iter()
+            .zip(&all)
+            .map(|(s, x)| (*s, 1.0 - x.probabilities[0]))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let set_name = |s: &modeling::Sample| loaded.sets[s.set].name.clone();
+        eprintln!("least ham-like ham (P(not ham), set, message):");
+        for (s, p) in ranked
+            .iter()
+            .filter(|(s, _)| s.label == Label::Ham)
+            .take(args.errors)
+        {
+            eprintln!("  {p:.4}  {}  {}", set_name(s), s.origin);
+        }
+        eprintln!("most ham-like spam/phish:");
+        for (s, p) in ranked
+            .iter()
+            .rev()
+            .filter(|(s, _)| s.label != Label::Ham)
+            .take(args.errors)
+        {
+            eprintln!("  {p:.4}  {}  {}  {}", set_name(s), s.label, s.origin);
+        }
     }
     Ok(exit::CLEAN)
 }
