@@ -238,8 +238,71 @@ mod tests {
     }
 
     #[test]
+    fn confident_model_gives_an_explained_finding_that_flags() {
+        let raw = b"From: Support <support@bank.example>\r\nTo: a@b.example\r\nSubject: verify your password\r\n\r\nPlease verify your password now: https://login.bank-verify.example/signin\r\n";
+        let message = mamori_mail::parse(raw, &mamori_mail::Limits::default());
+        let mut model = Model::zeroed(16);
+        let indices = message_features(&model, &message);
+        let p = model.learn(&indices, Label::Phish, 0.97, 200);
+        assert!(p >= 0.97, "{p}");
+        let (probabilities, findings) = judge(&model, &message, &ModelConfig::default());
+        assert!(probabilities.phish >= 0.97);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.id, "content.model.phish");
+        assert!(f.weight > 5.0, "{}", f.weight);
+        assert!(
+            f.evidence[0].starts_with("model probabilities: ham "),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.evidence[1].contains("token '") || f.evidence[1].contains("words '"),
+            "{:?}",
+            f.evidence
+        );
+        // The engine puts probabilities into the verdict and the finding into the class.
+        let engine = crate::Engine::new(crate::DetectConfig::default())
+            .expect("engine")
+            .with_content_model(std::sync::Arc::new(model.clone()));
+        let verdict = engine.judge(&mamori_mail::Envelope::default(), &message);
+        assert!(verdict.has("content.model.phish"));
+        assert!(verdict.probability.is_some());
+        assert_eq!(verdict.class, crate::Class::Phishing);
+        // Thresholds are honoured; switched off, the model leaves no trace.
+        let strict = ModelConfig {
+            phish_threshold: 0.999,
+            spam_threshold: 0.999,
+            not_ham_threshold: 0.9999,
+            ..ModelConfig::default()
+        };
+        assert!(judge(&model, &message, &strict).1.is_empty());
+        let off = crate::DetectConfig {
+            model: ModelConfig {
+                enabled: false,
+                ..ModelConfig::default()
+            },
+            ..crate::DetectConfig::default()
+        };
+        let engine = crate::Engine::new(off)
+            .expect("engine")
+            .with_content_model(std::sync::Arc::new(model));
+        let verdict = engine.judge(&mamori_mail::Envelope::default(), &message);
+        assert!(verdict.probability.is_none() && !verdict.has("content.model.phish"));
+    }
+
+    #[test]
+    fn a_model_without_opinion_adds_nothing() {
+        let raw = b"From: a@b.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n";
+        let message = mamori_mail::parse(raw, &mamori_mail::Limits::default());
+        let (p, findings) = judge(&Model::zeroed(12), &message, &ModelConfig::default());
+        assert!((p.ham - 1.0 / 3.0).abs() < 1e-5);
+        assert!(findings.is_empty());
+    }
+
+    #[test]
     fn message_becomes_feature_input() {
-        let raw = b"From: =?UTF-8?B?44Ki44Oe44K+44Oz?= <no-reply@amaz0n.example>\r\nReply-To: x@other.example\r\nTo: a@b.example\r\nSubject: [SPAM] =?UTF-8?B?44OR44K544Ov44O844OJ?=\r\nX-Mailer: Foo Mailer 1.2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><form action=\"http://198.51.100.7/login\"><input type=password></form><a href=\"https://xn--amzon-tdn.example/verify\">verify</a></body></html>\r\n";
+        let raw = b"From: =?UTF-8?B?44Ki44Oe44K+44Oz?= <no-reply@amaz0n.example>\r\nReply-To: x@other.example\r\nTo: a@b.example\r\nSubject: [SPAM] =?UTF-8?B?44OR44K544Ov44O844OJ?=\r\nX-Mailer: Foo Mailer 1.2\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><form action=\"http://198.51.100.7/login\"><input type=password></form><a href=\"https://login.amazon-verify.example/verify\">verify</a></body></html>\r\n";
         let message = mamori_mail::parse(raw, &mamori_mail::Limits::default());
         with_feature_input(&message, |input| {
             assert_eq!(input.subject, "パスワード");
@@ -253,7 +316,7 @@ mod tests {
                 input
                     .urls
                     .iter()
-                    .any(|u| u.host == Some("xn--amzon-tdn.example"))
+                    .any(|u| u.host == Some("login.amazon-verify.example"))
             );
         });
     }
