@@ -197,25 +197,44 @@ pub fn feature_index(family: Family, parts: &[&str], bits: u8) -> u32 {
 
 /// Collects readable names with their indices.
 #[derive(Debug)]
-pub struct NamedSink {
+pub struct NamedSink<'w> {
     bits: u8,
+    /// Only these indices are named (all when `None`): naming costs an allocation per feature, and an
+    /// explanation needs only a handful.
+    wanted: Option<&'w [u32]>,
     /// (index, readable name) in extraction order, possibly repeated.
     pub features: Vec<(u32, String)>,
 }
 
-impl NamedSink {
+impl<'w> NamedSink<'w> {
     /// An empty sink for a space of `2^bits`.
-    pub fn new(bits: u8) -> NamedSink {
+    pub fn new(bits: u8) -> NamedSink<'w> {
         NamedSink {
             bits,
+            wanted: None,
+            features: Vec::new(),
+        }
+    }
+
+    /// A sink that names only the indices in `wanted` (sorted).
+    pub fn only(bits: u8, wanted: &'w [u32]) -> NamedSink<'w> {
+        NamedSink {
+            bits,
+            wanted: Some(wanted),
             features: Vec::new(),
         }
     }
 }
 
-impl FeatureSink for NamedSink {
+impl FeatureSink for NamedSink<'_> {
     fn feature(&mut self, family: Family, parts: &[&str]) {
         let index = feature_index(family, parts, self.bits);
+        if self
+            .wanted
+            .is_some_and(|w| w.binary_search(&index).is_err())
+        {
+            return;
+        }
         self.features
             .push((index, format!("{} '{}'", family.label(), parts.join(" "))));
     }
@@ -513,9 +532,13 @@ pub fn hashed(input: &FeatureInput<'_>, bits: u8) -> Vec<u32> {
     sink.finish()
 }
 
-/// The readable features of `input` with their indices, first occurrence of each index only.
-pub fn named(input: &FeatureInput<'_>, bits: u8) -> Vec<(u32, String)> {
-    let mut sink = NamedSink::new(bits);
+/// The readable features of `input` with their indices, first occurrence of each index only; only the indices in
+/// `wanted` (sorted) when it is given.
+pub fn named(input: &FeatureInput<'_>, bits: u8, wanted: Option<&[u32]>) -> Vec<(u32, String)> {
+    let mut sink = match wanted {
+        Some(w) => NamedSink::only(bits, w),
+        None => NamedSink::new(bits),
+    };
     extract(input, &mut sink);
     let mut seen = std::collections::HashSet::new();
     sink.features.retain(|(i, _)| seen.insert(*i));
@@ -554,7 +577,10 @@ mod tests {
 
     #[test]
     fn families_present_and_readable() {
-        let names: Vec<String> = named(&sample(), 20).into_iter().map(|(_, n)| n).collect();
+        let names: Vec<String> = named(&sample(), 20, None)
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
         for want in [
             "subject token 'アカウント'",
             "subject chars '重要'",
@@ -589,7 +615,10 @@ mod tests {
         assert_eq!(h1, h2);
         assert!(h1.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
         assert!(h1.iter().all(|&i| i < (1 << 18)));
-        let mut from_named: Vec<u32> = named(&input, 18).into_iter().map(|(i, _)| i).collect();
+        let mut from_named: Vec<u32> = named(&input, 18, None)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
         from_named.sort_unstable();
         assert_eq!(h1, from_named);
         // Full-width input gives the same features as its normalised form.

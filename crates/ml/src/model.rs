@@ -217,23 +217,34 @@ impl Model {
     pub fn explain(&self, input: &FeatureInput<'_>, label: Label, n: usize) -> Vec<Contribution> {
         let t = self.temperature.max(1e-3);
         let k = label.index();
-        let mut out: Vec<Contribution> = features::named(input, self.bits)
+        let push = |i: u32| -> Option<f32> {
+            let base = i as usize * CLASSES;
+            let w = self.weights.get(base..base + CLASSES)?;
+            let against = if label == Label::Ham {
+                w[1].max(w[2])
+            } else {
+                w[0]
+            };
+            Some((w[k] - against) / t)
+        };
+        // Rank on hashed indices first; only the winners are turned into readable names.
+        let mut ranked: Vec<(u32, f32)> = self
+            .features(input)
             .into_iter()
-            .filter_map(|(i, feature)| {
-                let base = i as usize * CLASSES;
-                let w = self.weights.get(base..base + CLASSES)?;
-                let against = if label == Label::Ham {
-                    w[1].max(w[2])
-                } else {
-                    w[0]
-                };
-                let weight = (w[k] - against) / t;
-                (weight > 0.0).then_some(Contribution { feature, weight })
-            })
+            .filter_map(|i| push(i).filter(|w| *w > 0.0).map(|w| (i, w)))
             .collect();
-        out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        out.truncate(n);
-        out
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(n);
+        let mut wanted: Vec<u32> = ranked.iter().map(|(i, _)| *i).collect();
+        wanted.sort_unstable();
+        let names = features::named(input, self.bits, Some(&wanted));
+        ranked
+            .into_iter()
+            .filter_map(|(i, weight)| {
+                let feature = names.iter().find(|(j, _)| *j == i)?.1.clone();
+                Some(Contribution { feature, weight })
+            })
+            .collect()
     }
 
     /// Online learning from one analyst-labelled message: small gradient steps on its features until the model
