@@ -126,35 +126,35 @@ impl Ftrl {
         }
         for &i in &ex.indices {
             let base = i as usize * CLASSES;
-            for c in 0..CLASSES {
+            for (c, logit) in logits.iter_mut().enumerate() {
                 let w = self.weight(self.z[base + c], self.n[base + c], l1);
                 scratch.push(w);
-                logits[c] += w;
+                *logit += w;
             }
         }
         let p = softmax(logits);
         let y = ex.label.index();
         let scale = self.opts.class_weights[y];
         let mut g = [0f32; CLASSES];
-        for c in 0..CLASSES {
-            g[c] = (p[c] - if c == y { 1.0 } else { 0.0 }) * scale;
+        for (c, (gc, pc)) in g.iter_mut().zip(p).enumerate() {
+            *gc = (pc - if c == y { 1.0 } else { 0.0 }) * scale;
         }
         let alpha = self.opts.alpha;
-        for c in 0..CLASSES {
+        for (c, &gc) in g.iter().enumerate() {
             let w = self.weight(self.bias_z[c], self.bias_n[c], 0.0);
             let n = self.bias_n[c];
-            let sigma = ((n + g[c] * g[c]).sqrt() - n.sqrt()) / alpha;
-            self.bias_z[c] += g[c] - sigma * w;
-            self.bias_n[c] = n + g[c] * g[c];
+            let sigma = ((n + gc * gc).sqrt() - n.sqrt()) / alpha;
+            self.bias_z[c] += gc - sigma * w;
+            self.bias_n[c] = n + gc * gc;
         }
         for (j, &i) in ex.indices.iter().enumerate() {
             let base = i as usize * CLASSES;
-            for c in 0..CLASSES {
+            for (c, &gc) in g.iter().enumerate() {
                 let w = scratch[j * CLASSES + c];
                 let n = self.n[base + c];
-                let g2 = g[c] * g[c];
+                let g2 = gc * gc;
                 let sigma = ((n + g2).sqrt() - n.sqrt()) / alpha;
-                self.z[base + c] += g[c] - sigma * w;
+                self.z[base + c] += gc - sigma * w;
                 self.n[base + c] = n + g2;
             }
         }
