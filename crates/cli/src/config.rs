@@ -29,6 +29,8 @@ pub struct MamoriConfig {
     pub organisation: OrganisationConfig,
     /// Sender authentication (SPF, DKIM, DMARC, ARC; `docs/auth.md`).
     pub auth: AuthConfig,
+    /// Content model thresholds (`docs/scoring.md`, `docs/ml.md`).
+    pub model: mamori_detect::ModelConfig,
 }
 
 impl MamoriConfig {
@@ -59,6 +61,7 @@ impl MamoriConfig {
             scoring: self.scoring.clone(),
             findings: self.findings.clone(),
             organisation: self.organisation.clone(),
+            model: self.model.clone(),
         }
     }
 }

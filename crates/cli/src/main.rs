@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod modeling;
 mod output;
 mod pipeline;
 
@@ -46,6 +47,12 @@ enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Zeek flow analytics: C2 beaconing and exfiltration in conn.log files.
     Flows(commands::flows::FlowsArgs),
+    /// Train a content model (ham/spam/phish) from labelled corpora (docs/ml.md).
+    Train(commands::train::TrainArgs),
+    /// Evaluate a content model: confusion, precision/recall/F1, ROC AUC, recall at fixed ham FPR, calibration.
+    Eval(commands::eval::EvalArgs),
+    /// Analyst feedback: update the local content model with messages of a known class.
+    Learn(commands::learn::LearnArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,9 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Flows(args) => commands::flows::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Learn(args) => commands::learn::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

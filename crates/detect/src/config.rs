@@ -19,6 +19,8 @@ pub struct DetectConfig {
     pub findings: FindingOverrides,
     /// Who we are: our domains, partners, people worth impersonating.
     pub organisation: OrganisationConfig,
+    /// How the content model's probabilities become findings (`[model]`, see `docs/scoring.md`).
+    pub model: crate::content_model::ModelConfig,
 }
 
 /// Thresholds that turn points into a class (see `docs/scoring.md`).

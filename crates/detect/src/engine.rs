@@ -43,6 +43,7 @@ pub struct Engine {
     protected: ProtectedDomains,
     authenticator: Option<Arc<dyn Authenticator>>,
     history: Option<Arc<dyn SenderHistory>>,
+    content_model: Option<Arc<mamori_ml::Model>>,
 }
 
 /// Per-message inputs beyond the envelope and the bytes, fetched by the caller before analysis
@@ -84,6 +85,7 @@ impl Engine {
             disabled,
             authenticator: None,
             history: None,
+            content_model: None,
         })
     }
 
@@ -99,6 +101,18 @@ impl Engine {
     pub fn with_sender_history(mut self, history: Arc<dyn SenderHistory>) -> Engine {
         self.history = Some(history);
         self
+    }
+
+    /// Installs the content model (ham / spam / phish probabilities, `content.model.*` findings), run after the
+    /// detectors when `[model] enabled` is true.
+    pub fn with_content_model(mut self, model: Arc<mamori_ml::Model>) -> Engine {
+        self.content_model = Some(model);
+        self
+    }
+
+    /// The installed content model, if any.
+    pub fn content_model(&self) -> Option<&mamori_ml::Model> {
+        self.content_model.as_deref()
     }
 
     /// Adds a detector (model, authentication, attachment analysis, …) after the built-in ones.
@@ -198,6 +212,17 @@ impl Engine {
         for detector in &self.detectors {
             detector.detect(message, &ctx, &mut found);
         }
+        let mut probability = None;
+        if let Some(model) = &self.content_model
+            && self.config.model.enabled
+        {
+            let (p, model_findings) =
+                crate::content_model::judge(model, message, &self.config.model);
+            probability = Some(p);
+            for f in model_findings {
+                found.push(f);
+            }
+        }
         let mut findings: Vec<Finding> = found
             .into_vec()
             .into_iter()
@@ -224,7 +249,7 @@ impl Engine {
             message: summary(message),
             class,
             score,
-            probability: None,
+            probability,
             indicators: Indicators::collect(message, envelope),
             findings,
             attack,

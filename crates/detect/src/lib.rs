@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod content_model;
 pub mod detector;
 pub mod detectors;
 pub mod engine;
@@ -26,6 +27,7 @@ pub mod verdict;
 
 pub use auth::{AuthReport, Authenticator};
 pub use config::DetectConfig;
+pub use content_model::ModelConfig;
 pub use detector::{Context, Detector};
 pub use engine::{Engine, Extras};
 pub use finding::{Category, Finding, Severity};

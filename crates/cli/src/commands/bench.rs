@@ -31,6 +31,8 @@ pub struct BenchArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub model: crate::commands::scan::ModelArgs,
 }
 
 #[derive(serde::Serialize)]
@@ -45,6 +47,7 @@ struct Measurement {
 pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
     let config = MamoriConfig::load(args.config.as_deref())?;
     let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let engine = args.model.install(engine)?;
     let options = ReadOptions {
         max_message_bytes: config.limits.max_message_bytes,
         max_line_bytes: config.limits.max_line_bytes,
@@ -85,13 +88,18 @@ pub fn run(args: BenchArgs) -> anyhow::Result<u8> {
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"messages": items.len(), "bytes": bytes, "detectors": engine.detector_names(), "results": results})
+            serde_json::json!({"messages": items.len(), "bytes": bytes, "detectors": engine.detector_names(), "content_model": engine.content_model().is_some(), "results": results})
         );
     } else {
         println!(
-            "{} messages, {:.1} MB, detectors: {}",
+            "{} messages, {:.1} MB, content model: {}, detectors: {}",
             items.len(),
             bytes as f64 / 1e6,
+            if engine.content_model().is_some() {
+                "on"
+            } else {
+                "off"
+            },
             engine.detector_names().join(", ")
         );
         println!(

@@ -94,11 +94,42 @@ pub struct ScanArgs {
     /// Verify against live DNS (right for fresh mail only: DNS changes, so old mail re-checked today fails).
     #[arg(long)]
     pub live_dns: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// Which content model to run (`docs/ml.md`).
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Content model file; default: the local model in the data directory (from `mamori learn`), else the
+    /// built-in one.
+    #[arg(long, value_name = "MODEL", conflicts_with = "no_model")]
+    pub model: Option<PathBuf>,
+    /// Do not run the content model (rules only).
+    #[arg(long)]
+    pub no_model: bool,
+    /// Data directory holding the local model.
+    #[arg(long, env = "MAMORI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// Installs the chosen content model in `engine` (unless `--no-model` or `[model] enabled = false`).
+    pub fn install(&self, engine: Engine) -> anyhow::Result<Engine> {
+        if self.no_model || !engine.config().model.enabled {
+            return Ok(engine);
+        }
+        let data_dir = crate::modeling::data_dir(self.data_dir.as_deref());
+        let (model, source) = crate::modeling::resolve_model(self.model.as_deref(), &data_dir)?;
+        tracing::debug!("content model: {source}");
+        Ok(engine.with_content_model(model))
+    }
 }
 
 /// The engine with the sender authenticator the configuration and flags ask for.
 fn build_engine(config: &MamoriConfig, args: &ScanArgs) -> anyhow::Result<Engine> {
     let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let engine = args.model.install(engine)?;
     let mut auth = config.auth.clone();
     if let Some(file) = &args.dns_records {
         auth.mode = AuthMode::Records;

@@ -35,9 +35,15 @@ pub(crate) use finding_spec;
 mod auth;
 mod foundation;
 mod impersonation;
+mod model;
 
 /// The sections of the catalogue, one per area; each area declares its ids in its own module.
-static SECTIONS: &[&[FindingSpec]] = &[foundation::SPECS, auth::SPECS, impersonation::SPECS];
+static SECTIONS: &[&[FindingSpec]] = &[
+    foundation::SPECS,
+    auth::SPECS,
+    impersonation::SPECS,
+    model::SPECS,
+];
 
 /// Every finding id mamori can emit, in catalogue order.
 pub fn all() -> impl Iterator<Item = &'static FindingSpec> {
