@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use mamori_auth::AuthConfig;
 use mamori_detect::DetectConfig;
-use mamori_detect::config::{FindingOverrides, OrganisationConfig, ScoringConfig};
+use mamori_detect::config::{
+    AttachmentConfig, FindingOverrides, OrganisationConfig, ScoringConfig,
+};
 use mamori_mail::Limits;
 use serde::Deserialize;
 
@@ -29,6 +31,8 @@ pub struct MamoriConfig {
     pub organisation: OrganisationConfig,
     /// Sender authentication (SPF, DKIM, DMARC, ARC; `docs/auth.md`).
     pub auth: AuthConfig,
+    /// Attachment analysis (`docs/attachments.md`).
+    pub attachments: AttachmentConfig,
 }
 
 impl MamoriConfig {
@@ -59,6 +63,7 @@ impl MamoriConfig {
             scoring: self.scoring.clone(),
             findings: self.findings.clone(),
             organisation: self.organisation.clone(),
+            attachments: self.attachments.clone(),
         }
     }
 }

@@ -31,6 +31,13 @@ pub use password::passwords_in_text;
 pub use report::{FileEntry, FoundUrl, Observation, ObservationKind, Report, UrlSource};
 pub use types::FileType;
 
+/// A content scanner run on every file found (the attachment and each nested file), e.g. YARA rules. It returns
+/// the names of the rules that matched.
+pub trait ContentScanner {
+    /// Names of the rules matching `data`.
+    fn scan(&self, data: &[u8]) -> Vec<String>;
+}
+
 /// What the analysis may use besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -47,4 +54,16 @@ pub struct Options {
 /// their names are compared with their content here.
 pub fn analyse(name: Option<&str>, data: &[u8], options: &Options) -> Report {
     walk::Walker::new(options).run(name, data)
+}
+
+/// [`analyse`], running `scanner` on every file found; matches become [`ObservationKind::RuleMatch`].
+pub fn analyse_with_scanner(
+    name: Option<&str>,
+    data: &[u8],
+    options: &Options,
+    scanner: &dyn ContentScanner,
+) -> Report {
+    walk::Walker::new(options)
+        .with_scanner(scanner)
+        .run(name, data)
 }

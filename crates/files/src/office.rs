@@ -79,13 +79,15 @@ pub(crate) fn ole(w: &mut Walker<'_>, path: &[String], data: &[u8], depth: usize
             format!("{:?} is a Windows Installer package", path.last()),
         );
     }
-    let names: Vec<&str> = streams.iter().map(|s| s.name.as_str()).collect();
-    if names.contains(&"EncryptedPackage") || names.contains(&"EncryptionInfo") {
+    if let Some(how) = encryption(&streams) {
         w.observe(
             ObservationKind::EncryptedDocument,
             path,
             depth,
-            format!("{} is an encrypted Office document", display_path(path)),
+            format!(
+                "{} is an encrypted Office document ({how})",
+                display_path(path)
+            ),
         );
     }
     // Equation Editor: by class id of any storage, a CompObj naming it, or its native stream.
@@ -146,6 +148,15 @@ pub(crate) fn ole(w: &mut Walker<'_>, path: &[String], data: &[u8], depth: usize
             w.child(path, depth, s.name.clone(), &s.data);
         }
     }
+    // PowerPoint keeps embedded objects and the VBA project zlib-compressed inside its document stream.
+    for s in streams.iter().filter(|s| s.name == "PowerPoint Document") {
+        for (n, object) in powerpoint_objects(&s.data, w.options.limits.max_entry_bytes)
+            .into_iter()
+            .enumerate()
+        {
+            w.child(path, depth, format!("ExOleObjStg {}", n + 1), &object);
+        }
+    }
     vba_projects(w, path, depth, &streams);
     for s in streams
         .iter()
@@ -167,6 +178,65 @@ pub(crate) fn ole(w: &mut Walker<'_>, path: &[String], data: &[u8], depth: usize
             break;
         }
     }
+}
+
+/// How an OLE2 document is encrypted, if it is: OOXML agile/standard encryption, Word's FIB flag, Excel's
+/// FILEPASS record, PowerPoint's encrypted summary.
+fn encryption(streams: &[Stream]) -> Option<&'static str> {
+    let has = |n: &str| streams.iter().any(|s| s.name == n);
+    if has("EncryptedPackage") || has("EncryptionInfo") {
+        return Some("encrypted OOXML package");
+    }
+    if has("EncryptedSummary") {
+        return Some("PowerPoint encryption");
+    }
+    if let Some(word) = streams.iter().find(|s| s.name == "WordDocument")
+        && word.data.get(0x0B).is_some_and(|b| b & 0x01 != 0)
+    {
+        return Some("Word fEncrypted flag");
+    }
+    if let Some(book) = streams
+        .iter()
+        .find(|s| matches!(s.name.as_str(), "Workbook" | "Book"))
+    {
+        let data = &book.data;
+        let mut pos = 0;
+        for _ in 0..64 {
+            let Some(h) = data.get(pos..pos + 4) else {
+                break;
+            };
+            let kind = u16::from_le_bytes([h[0], h[1]]);
+            if kind == 0x002F {
+                return Some("Excel FILEPASS record");
+            }
+            pos += 4 + u16::from_le_bytes([h[2], h[3]]) as usize;
+        }
+    }
+    None
+}
+
+/// Zlib-compressed ExOleObjStg records (type 0x1011, instance 1) of a PowerPoint document stream.
+fn powerpoint_objects(data: &[u8], max: u64) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for at in memchr::memmem::find_iter(data, &[0x10, 0x00, 0x11, 0x10]).take(256) {
+        let Some(h) = data.get(at + 4..at + 12) else {
+            break;
+        };
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let Some(body) = data.get(at + 12..(at + 8).saturating_add(len).min(data.len())) else {
+            continue;
+        };
+        let mut inflated = Vec::new();
+        if flate2::read::ZlibDecoder::new(body)
+            .take(max)
+            .read_to_end(&mut inflated)
+            .is_ok()
+            && inflated.len() > 8
+        {
+            out.push(inflated);
+        }
+    }
+    out
 }
 
 type OleContent = (Vec<Stream>, Vec<(String, String)>, String);

@@ -228,4 +228,6 @@ kinds! {
     SvgScript => "svg.script",
     /// OneNote notebook with embedded files.
     OneNoteEmbedded => "onenote.embedded_file",
+    /// A rule of the caller's [`crate::ContentScanner`] (YARA) matched.
+    RuleMatch => "yara.match",
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::report::{FileEntry, FoundUrl, Observation, ObservationKind, Report, UrlSource};
 use crate::types::{self, Format};
-use crate::{Options, archive, html, lnk, names, office, onenote, pdf, rtf};
+use crate::{ContentScanner, Options, archive, html, lnk, names, office, onenote, pdf, rtf};
 
 const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 /// Entries at least this large are held to the compression ratio limit.
@@ -18,6 +18,7 @@ const RATIO_FLOOR: u64 = 1024 * 1024;
 
 pub(crate) struct Walker<'o> {
     pub(crate) options: &'o Options,
+    scanner: Option<&'o dyn ContentScanner>,
     report: Report,
     decompressed: u64,
     limits_reported: HashSet<ObservationKind>,
@@ -28,11 +29,17 @@ impl<'o> Walker<'o> {
     pub(crate) fn new(options: &'o Options) -> Walker<'o> {
         Walker {
             options,
+            scanner: None,
             report: Report::default(),
             decompressed: 0,
             limits_reported: HashSet::new(),
             urls_seen: HashSet::new(),
         }
+    }
+
+    pub(crate) fn with_scanner(mut self, scanner: &'o dyn ContentScanner) -> Walker<'o> {
+        self.scanner = Some(scanner);
+        self
     }
 
     pub(crate) fn run(mut self, name: Option<&str>, data: &[u8]) -> Report {
@@ -66,6 +73,16 @@ impl<'o> Walker<'o> {
         });
         if depth > 0 {
             self.nested_checks(&path, depth, file_type.format);
+        }
+        if let Some(scanner) = self.scanner {
+            for rule in scanner.scan(data) {
+                self.observe(
+                    ObservationKind::RuleMatch,
+                    &path,
+                    depth,
+                    format!("rule {rule}"),
+                );
+            }
         }
         if memchr::memmem::find(data, EICAR).is_some() {
             self.observe(ObservationKind::Eicar, &path, depth, "EICAR test string");
