@@ -63,8 +63,34 @@ pub(crate) fn analyse(
     let text = decode_text(data);
     let lower = text.to_ascii_lowercase();
     if format == Format::Text {
+        if text.starts_with("ID;") {
+            // SYLK: Excel 4.0 macro formulas in E (expression) fields.
+            let calls = ["EXEC(", "CALL(", "REGISTER(", "RUN(", "HALT("];
+            if lower.contains(";e") && calls.iter().any(|c| text.contains(c)) {
+                w.observe(
+                    ObservationKind::XlmMacro,
+                    path,
+                    depth,
+                    "SYLK file with Excel 4.0 macro formulas",
+                );
+            }
+        }
         csv_dde(w, path, depth, &text);
         return;
+    }
+    if format == Format::Xml
+        && let Some(at) = lower.find("formula=\"=")
+        && lower[at..]
+            .split('"')
+            .nth(1)
+            .is_some_and(|f| f.contains('|') && f.contains('!'))
+    {
+        w.observe(
+            ObservationKind::Dde,
+            path,
+            depth,
+            "DDE formula in a spreadsheet XML",
+        );
     }
     let has = |s: &str| lower.contains(s);
     if matches!(format, Format::Html | Format::Svg | Format::Script) {

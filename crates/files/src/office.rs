@@ -149,11 +149,14 @@ pub(crate) fn ole(w: &mut Walker<'_>, path: &[String], data: &[u8], depth: usize
         }
     }
     // PowerPoint keeps embedded objects and the VBA project zlib-compressed inside its document stream.
-    for s in streams.iter().filter(|s| s.name == "PowerPoint Document") {
-        for (n, object) in powerpoint_objects(&s.data, w.options.limits.max_entry_bytes)
-            .into_iter()
-            .enumerate()
-        {
+    if let Some(s) = streams.iter().find(|s| s.name == "PowerPoint Document") {
+        let max = w.options.limits.max_entry_bytes;
+        let mut objects = powerpoint_objects(&s.data, max);
+        if objects.is_empty() {
+            // Some files cfb reads short; the records are contiguous in the raw file as well.
+            objects = powerpoint_objects(data, max);
+        }
+        for (n, object) in objects.into_iter().enumerate() {
             w.child(path, depth, format!("ExOleObjStg {}", n + 1), &object);
         }
     }
@@ -227,12 +230,11 @@ fn powerpoint_objects(data: &[u8], max: u64) -> Vec<Vec<u8>> {
             continue;
         };
         let mut inflated = Vec::new();
-        if flate2::read::ZlibDecoder::new(body)
+        // PowerPoint often omits the zlib checksum: keep what inflated even when the stream ends early.
+        let _ = flate2::read::ZlibDecoder::new(body)
             .take(max)
-            .read_to_end(&mut inflated)
-            .is_ok()
-            && inflated.len() > 8
-        {
+            .read_to_end(&mut inflated);
+        if inflated.len() > 8 {
             out.push(inflated);
         }
     }
