@@ -586,12 +586,11 @@ pub(crate) fn ooxml<R: Read + Seek>(
                 );
                 dde_reported = true;
             }
-        } else if lower == "xl/workbook.xml" {
-            if let Some(xml) = zip_entry(w, archive, i, &part_path, depth + 1)
-                && memchr::memmem::find(&xml, b"_xlnm.Auto_Open").is_some()
-            {
-                xlm_sheets.push("defined name Auto_Open".to_string());
-            }
+        } else if lower == "xl/workbook.xml"
+            && let Some(xml) = zip_entry(w, archive, i, &part_path, depth + 1)
+            && memchr::memmem::find(&xml, b"_xlnm.Auto_Open").is_some()
+        {
+            xlm_sheets.push("defined name Auto_Open".to_string());
         }
     }
     if !xlm_sheets.is_empty() {

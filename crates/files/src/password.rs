@@ -114,14 +114,10 @@ fn is_prose(value: &str) -> bool {
 }
 
 fn starts_with(hay: &[char], at: usize, needle: &str) -> bool {
-    let mut k = at;
-    for n in needle.chars() {
-        if hay.get(k) != Some(&n) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    needle
+        .chars()
+        .enumerate()
+        .all(|(k, n)| hay.get(at + k) == Some(&n))
 }
 
 fn fold_width(c: char) -> char {
