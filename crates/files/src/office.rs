@@ -676,6 +676,7 @@ fn dde_in_xml(xml: &[u8]) -> Option<String> {
         ));
     }
     // Field codes split over runs: join instrText contents and look again.
+    memchr::memmem::find(xml, b"instrText")?;
     let text = String::from_utf8_lossy(xml);
     let mut joined = String::new();
     for piece in text.split("<w:instrText").skip(1) {
