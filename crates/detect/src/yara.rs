@@ -132,7 +132,6 @@ impl ScannerFactory for YaraRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mamori_files::ContentScanner;
 
     #[test]
     fn builtin_rules_match_eicar_and_user_rules_compile() {
