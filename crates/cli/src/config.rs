@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use mamori_auth::AuthConfig;
 use mamori_detect::DetectConfig;
-use mamori_detect::config::{FindingOverrides, OrganisationConfig, ScoringConfig};
+use mamori_detect::config::{
+    AttachmentConfig, FindingOverrides, OrganisationConfig, ScoringConfig,
+};
 use mamori_mail::Limits;
 use serde::Deserialize;
 
@@ -31,6 +33,8 @@ pub struct MamoriConfig {
     pub auth: AuthConfig,
     /// Content model thresholds (`docs/scoring.md`, `docs/ml.md`).
     pub model: mamori_detect::ModelConfig,
+    /// Attachment analysis (`docs/attachments.md`).
+    pub attachments: AttachmentConfig,
 }
 
 impl MamoriConfig {
@@ -62,6 +66,7 @@ impl MamoriConfig {
             findings: self.findings.clone(),
             organisation: self.organisation.clone(),
             model: self.model.clone(),
+            attachments: self.attachments.clone(),
         }
     }
 }

@@ -21,6 +21,36 @@ pub struct DetectConfig {
     pub organisation: OrganisationConfig,
     /// How the content model's probabilities become findings (`[model]`, see `docs/scoring.md`).
     pub model: crate::content_model::ModelConfig,
+    /// Attachment analysis: limits, PPAP passwords, YARA (`docs/attachments.md`).
+    pub attachments: AttachmentConfig,
+}
+
+/// How attachments are looked into (`[attachments]` in `mamori.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentConfig {
+    /// Look inside attachments at all (containers, Office, PDF, …). Names and types are checked regardless.
+    pub enabled: bool,
+    /// Bounds on unpacking (depth, files, bytes, ratio).
+    pub limits: mamori_files::Limits,
+    /// Try passwords written in the message body on encrypted archives (PPAP).
+    pub passwords_from_body: bool,
+    /// Scan every file with YARA rules (built-in set plus `yara_rules`), when the build has the `yara` feature.
+    pub yara: bool,
+    /// Directory of the user's YARA rules (`*.yar`, `*.yara`), read once at start-up; `scan --rules DIR` overrides.
+    pub yara_rules: Option<std::path::PathBuf>,
+}
+
+impl Default for AttachmentConfig {
+    fn default() -> Self {
+        AttachmentConfig {
+            enabled: true,
+            limits: mamori_files::Limits::default(),
+            passwords_from_body: true,
+            yara: true,
+            yara_rules: None,
+        }
+    }
 }
 
 /// Thresholds that turn points into a class (see `docs/scoring.md`).

@@ -2,6 +2,7 @@
 
 use mamori_mail::{Envelope, Message};
 
+use crate::attachments::AnalysedAttachment;
 use crate::auth::AuthReport;
 use crate::config::DetectConfig;
 use crate::finding::Findings;
@@ -24,6 +25,8 @@ pub struct Context<'a> {
     pub auth: Option<&'a AuthReport>,
     /// Correspondence history, when the caller has one (first-contact checks).
     pub history: Option<&'a dyn SenderHistory>,
+    /// What the attachment analysis found inside each attachment (empty when disabled or none).
+    pub attachments: &'a [AnalysedAttachment],
 }
 
 /// One concern (headers, links, attachment names, …). Implementations are small, stateless after construction,

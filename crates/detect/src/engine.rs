@@ -7,6 +7,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use mamori_mail::source::MailItem;
 use mamori_mail::{Envelope, Message};
 
+use crate::attachments::{AnalysedAttachment, ScannerFactory};
 use crate::auth::{AuthReport, Authenticator, EnvelopeSource};
 use crate::config::DetectConfig;
 use crate::detector::{Context, Detector};
@@ -33,6 +34,12 @@ pub enum EngineError {
     /// A `findings.weights` key names no known finding.
     #[error("unknown finding id {0:?} in findings.weights (see `mamori findings`)")]
     UnknownFinding(String),
+    /// YARA rules do not compile.
+    #[error("{0}")]
+    Yara(String),
+    /// YARA rules were given to a build without the `yara` feature.
+    #[error("this mamori was built without the `yara` feature; YARA rules cannot be used")]
+    YaraUnavailable,
 }
 
 /// Analyses messages. Cheap to share between threads (`&Engine` is all a worker needs).
@@ -44,6 +51,7 @@ pub struct Engine {
     authenticator: Option<Arc<dyn Authenticator>>,
     history: Option<Arc<dyn SenderHistory>>,
     content_model: Option<Arc<mamori_ml::Model>>,
+    scanners: Option<Arc<dyn ScannerFactory>>,
 }
 
 /// Per-message inputs beyond the envelope and the bytes, fetched by the caller before analysis
@@ -78,7 +86,7 @@ impl Engine {
             return Err(EngineError::UnknownFinding(id.clone()));
         }
         let protected = ProtectedDomains::new(&config.organisation, true);
-        Ok(Engine {
+        let engine = Engine {
             protected,
             config,
             detectors: detectors::default_set(),
@@ -86,7 +94,41 @@ impl Engine {
             authenticator: None,
             history: None,
             content_model: None,
-        })
+            scanners: None,
+        };
+        // The built-in YARA rules are always on in builds that have YARA (user rules: `with_yara_rules`).
+        if cfg!(feature = "yara") && engine.config.attachments.yara {
+            engine.with_yara_rules(&[])
+        } else {
+            Ok(engine)
+        }
+    }
+
+    /// Compiles the built-in YARA rules plus `sources` (origin name, rule text) once, for every scan of this
+    /// engine. Fails when a rule does not compile, or when `sources` is not empty in a build without YARA.
+    pub fn with_yara_rules(mut self, sources: &[(String, String)]) -> Result<Engine, EngineError> {
+        #[cfg(feature = "yara")]
+        {
+            let rules = crate::yara::YaraRules::compile(sources)
+                .map_err(|e| EngineError::Yara(e.to_string()))?;
+            self.scanners = Some(Arc::new(rules));
+            Ok(self)
+        }
+        #[cfg(not(feature = "yara"))]
+        {
+            if sources.is_empty() {
+                self.scanners = None;
+                Ok(self)
+            } else {
+                Err(EngineError::YaraUnavailable)
+            }
+        }
+    }
+
+    /// Installs another content scanner for attachment files (replaces YARA).
+    pub fn with_content_scanner(mut self, scanners: Arc<dyn ScannerFactory>) -> Engine {
+        self.scanners = Some(scanners);
+        self
     }
 
     /// Installs the sender authenticator, run once per message before the detectors; its report reaches them as
@@ -198,6 +240,11 @@ impl Engine {
             .as_ref()
             .map(|report| effective_envelope(envelope, report));
         let envelope = effective.as_ref().unwrap_or(envelope);
+        let attachments: Vec<AnalysedAttachment> = crate::attachments::analyse_message(
+            message,
+            &self.config.attachments,
+            self.scanners.as_deref(),
+        );
         let ctx = Context {
             config: &self.config,
             envelope,
@@ -207,6 +254,7 @@ impl Engine {
             protected: &self.protected,
             auth: auth.as_ref(),
             history: extras.history.or(self.history.as_deref()),
+            attachments: &attachments,
         };
         let mut found = Findings::default();
         for detector in &self.detectors {
@@ -250,7 +298,7 @@ impl Engine {
             class,
             score,
             probability,
-            indicators: Indicators::collect(message, envelope),
+            indicators: Indicators::collect(message, envelope).with_attachments(&attachments),
             findings,
             attack,
             auth,

@@ -39,6 +39,15 @@ pub struct FileIndicator {
     /// Sniffed MIME type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mime: Option<String>,
+    /// MD5, lower-case hex (for feeds that still use it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// SHA-1, lower-case hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// Where a nested file sits (`invoice.zip → doc.docm → vbaProject.bin`); absent for attachments themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl Indicators {
@@ -92,6 +101,9 @@ impl Indicators {
                     name: a.name.clone(),
                     size: a.size,
                     mime: a.sniffed.as_ref().map(|t| t.mime.clone()),
+                    md5: None,
+                    sha1: None,
+                    path: None,
                 });
                 if let Some(nested) = &a.message {
                     stack.push(nested);
@@ -109,6 +121,64 @@ impl Indicators {
             ips: ips.into_iter().collect(),
             files,
         }
+    }
+}
+
+impl Indicators {
+    /// Adds what attachment analysis found: MD5/SHA-1 of attachments, every nested file, and URLs (with their
+    /// hosts and registered domains) found inside files.
+    pub fn with_attachments(
+        mut self,
+        analysed: &[crate::attachments::AnalysedAttachment],
+    ) -> Indicators {
+        let mut urls: BTreeSet<String> = self.urls.iter().cloned().collect();
+        let mut domains: BTreeSet<String> = self.domains.iter().cloned().collect();
+        let mut ips: BTreeSet<String> = self.ips.iter().cloned().collect();
+        for a in analysed {
+            for f in &a.report.files {
+                if let Some(existing) = self.files.iter_mut().find(|x| x.sha256 == f.sha256) {
+                    existing.md5.get_or_insert_with(|| f.md5.clone());
+                    existing.sha1.get_or_insert_with(|| f.sha1.clone());
+                    continue;
+                }
+                self.files.push(FileIndicator {
+                    sha256: f.sha256.clone(),
+                    name: Some(f.name().to_string()),
+                    size: usize::try_from(f.size).unwrap_or(usize::MAX),
+                    mime: Some(f.file_type.mime.clone()),
+                    md5: Some(f.md5.clone()),
+                    sha1: Some(f.sha1.clone()),
+                    path: (f.depth > 0).then(|| mamori_files::report::display_path(&f.path)),
+                });
+            }
+            for u in &a.report.urls {
+                let link = mamori_mail::links::normalize(
+                    &u.url,
+                    None,
+                    mamori_mail::LinkSource::Attachment,
+                );
+                if matches!(
+                    link.scheme.as_str(),
+                    "data" | "cid" | "javascript" | "tel" | "sms" | "mailto"
+                ) {
+                    continue;
+                }
+                if !urls.contains(link.url.as_ref().unwrap_or(&link.raw)) {
+                    self.url_count += 1;
+                }
+                urls.insert(link.url.clone().unwrap_or(link.raw.clone()));
+                if let Some(ip) = link.ip {
+                    ips.insert(ip.to_string());
+                } else {
+                    domains.extend(link.host.clone());
+                    domains.extend(link.registered_domain.clone());
+                }
+            }
+        }
+        self.urls = urls.into_iter().take(MAX_URLS).collect();
+        self.domains = domains.into_iter().collect();
+        self.ips = ips.into_iter().collect();
+        self
     }
 }
 

@@ -10,6 +10,7 @@
 //! Detectors must not do I/O: anything from outside (block lists, sender history, DNS results) reaches them
 //! through [`Context`], filled at the edges by the caller.
 
+pub mod attachments;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -24,6 +25,8 @@ pub mod knowledge;
 pub mod lookalike;
 pub mod score;
 pub mod verdict;
+#[cfg(feature = "yara")]
+pub mod yara;
 
 pub use auth::{AuthReport, Authenticator};
 pub use config::DetectConfig;

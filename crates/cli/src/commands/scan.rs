@@ -96,6 +96,10 @@ pub struct ScanArgs {
     pub live_dns: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Directory of YARA rules (`*.yar`, `*.yara`) run on every attachment and nested file, besides the built-in
+    /// rules (overrides `[attachments] yara_rules`; needs a build with the default `yara` feature).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 /// Which content model to run (`docs/ml.md`).
@@ -124,11 +128,42 @@ impl ModelArgs {
         tracing::debug!("content model: {source}");
         Ok(engine.with_content_model(model))
     }
+
+/// Reads the YARA rule files of `dir` (sorted, not recursive) as (file name, text) pairs.
+pub fn read_rules_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading YARA rules directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yar" || x == "yara"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((name, text))
+        })
+        .collect()
 }
 
 /// The engine with the sender authenticator the configuration and flags ask for.
 fn build_engine(config: &MamoriConfig, args: &ScanArgs) -> anyhow::Result<Engine> {
-    let engine = Engine::new(config.detect()).context("building the detection engine")?;
+    let mut engine = Engine::new(config.detect()).context("building the detection engine")?;
+    if let Some(dir) = args
+        .rules
+        .as_ref()
+        .or(config.attachments.yara_rules.as_ref())
+    {
+        let sources = read_rules_dir(dir)?;
+        engine = engine
+            .with_yara_rules(&sources)
+            .with_context(|| format!("loading YARA rules from {}", dir.display()))?;
+    }
     let engine = args.model.install(engine)?;
     let mut auth = config.auth.clone();
     if let Some(file) = &args.dns_records {

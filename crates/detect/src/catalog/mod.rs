@@ -33,6 +33,7 @@ macro_rules! finding_spec {
 pub(crate) use finding_spec;
 
 mod auth;
+mod files;
 mod foundation;
 mod impersonation;
 mod model;
@@ -43,6 +44,7 @@ static SECTIONS: &[&[FindingSpec]] = &[
     auth::SPECS,
     impersonation::SPECS,
     model::SPECS,
+    files::SPECS,
 ];
 
 /// Every finding id mamori can emit, in catalogue order.

@@ -1,6 +1,7 @@
 //! The built-in detectors, one module per concern. Each is a pure function of the message and its context.
 
 mod anomalies;
+mod attachment_content;
 mod attachment_names;
 mod authentication;
 mod content;
@@ -10,12 +11,13 @@ mod first_contact;
 mod headers;
 mod identity;
 mod internal_sender;
-mod links;
+pub mod links;
 mod lookalike_sender;
 mod origin_consistency;
 mod received;
 
 pub use anomalies::ParseAnomalies;
+pub use attachment_content::AttachmentContent;
 pub use attachment_names::AttachmentNames;
 pub use authentication::Authentication;
 pub use content::TestStrings;
@@ -46,6 +48,7 @@ pub fn default_set() -> Vec<Box<dyn Detector>> {
         Box::new(LookalikeSender),
         Box::new(InternalSenderFromOutside),
         Box::new(OriginConsistency),
+        Box::new(AttachmentContent),
         // Last: combines first contact with what the detectors above found.
         Box::new(FirstContact),
     ]
