@@ -33,11 +33,17 @@ macro_rules! finding_spec {
 pub(crate) use finding_spec;
 
 mod auth;
+mod blocklist;
 mod foundation;
 mod impersonation;
 
 /// The sections of the catalogue, one per area; each area declares its ids in its own module.
-static SECTIONS: &[&[FindingSpec]] = &[foundation::SPECS, auth::SPECS, impersonation::SPECS];
+static SECTIONS: &[&[FindingSpec]] = &[
+    foundation::SPECS,
+    auth::SPECS,
+    impersonation::SPECS,
+    blocklist::SPECS,
+];
 
 /// Every finding id mamori can emit, in catalogue order.
 pub fn all() -> impl Iterator<Item = &'static FindingSpec> {
