@@ -29,6 +29,8 @@ pub struct MamoriConfig {
     pub organisation: OrganisationConfig,
     /// Sender authentication (SPF, DKIM, DMARC, ARC; `docs/auth.md`).
     pub auth: AuthConfig,
+    /// The daemon (`mamori serve`: milter, HTTP API, playbooks; `docs/serve.md`).
+    pub serve: mamori_serve::ServeConfig,
 }
 
 impl MamoriConfig {

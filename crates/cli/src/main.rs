@@ -46,6 +46,19 @@ enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Zeek flow analytics: C2 beaconing and exfiltration in conn.log files.
     Flows(commands::flows::FlowsArgs),
+    /// Run the daemon: milter for Postfix/Sendmail, HTTP API, playbooks (docs/serve.md).
+    Serve(commands::serve::ServeArgs),
+    /// Validate playbooks (docs/serve.md).
+    #[command(subcommand)]
+    Playbook(commands::playbook::PlaybookCommand),
+    /// List, show, release or delete quarantined messages.
+    #[command(subcommand)]
+    Quarantine(commands::quarantine::QuarantineCommand),
+    /// Manage the live block lists.
+    #[command(subcommand)]
+    Block(commands::block::BlockCommand),
+    /// Retro-hunt: move delivered messages carrying an indicator out of the Maildirs into quarantine.
+    Purge(commands::purge::PurgeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +70,11 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Flows(args) => commands::flows::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Playbook(cmd) => commands::playbook::run(cmd),
+        Command::Quarantine(cmd) => commands::quarantine::run(cmd),
+        Command::Block(cmd) => commands::block::run(cmd),
+        Command::Purge(args) => commands::purge::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

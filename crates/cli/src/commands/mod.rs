@@ -1,7 +1,12 @@
 //! One module per subcommand: flag definitions (`clap::Args`) and a `run` returning the exit status.
 
 pub mod bench;
+pub mod block;
 pub mod findings;
 pub mod flows;
 pub mod inspect;
+pub mod playbook;
+pub mod purge;
+pub mod quarantine;
 pub mod scan;
+pub mod serve;
