@@ -125,6 +125,11 @@ fn start_postfix(root: &Path, smtp_port: u16, relay_port: u16, milter_port: u16)
     let mail = root.join("mail");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::create_dir_all(&mail).unwrap();
+    std::fs::create_dir_all(root.join("queue")).unwrap();
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    // Postfix's daemons run as the postfix user and must reach their directories.
+    Command::new("chmod").arg("755").arg(root).status().unwrap();
+    Command::new("chown").arg("postfix").arg(root.join("data")).status().unwrap();
     // Deliveries run as nobody.
     Command::new("chown")
         .arg("65534:65534")
@@ -158,6 +163,7 @@ non_smtpd_milters =
 smtputf8_enable = no
 biff = no
 maillog_file = {log}
+maillog_file_prefixes = {root}
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
@@ -169,6 +175,7 @@ default_process_limit = 100
         d = root.join("data").display(),
         mail = mail.display(),
         log = root.join("maillog").display(),
+        root = root.display(),
     );
     std::fs::write(etc.join("main.cf"), main_cf).unwrap();
     let master_cf = format!(
@@ -207,9 +214,10 @@ postlog unix-dgram n - n - 1 postlogd
         .expect("run postfix");
     assert!(
         out.status.success(),
-        "postfix start failed: {}{}",
+        "postfix start failed: {}{}{}",
         String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(root.join("maillog")).unwrap_or_default()
     );
     let pf = Postfix { config: etc };
     wait_for(

@@ -316,8 +316,14 @@ pub async fn redeliver(
                 .port(port)
                 .timeout(Some(Duration::from_secs(30)))
                 .build();
+        // The SMTP client always ends DATA with CRLF "." CRLF; hand it the message without its final line
+        // break so that exactly the original bytes arrive.
+        let body = raw
+            .strip_suffix(b"\r\n")
+            .or_else(|| raw.strip_suffix(b"\n"))
+            .unwrap_or(raw);
         let response = transport
-            .send_raw(&lettre_envelope, raw)
+            .send_raw(&lettre_envelope, body)
             .await
             .map_err(|e| ServeError::Release(format!("SMTP relay {host}:{port}: {e}")))?;
         return Ok(format!(
