@@ -129,7 +129,11 @@ fn start_postfix(root: &Path, smtp_port: u16, relay_port: u16, milter_port: u16)
     std::fs::create_dir_all(root.join("data")).unwrap();
     // Postfix's daemons run as the postfix user and must reach their directories.
     Command::new("chmod").arg("755").arg(root).status().unwrap();
-    Command::new("chown").arg("postfix").arg(root.join("data")).status().unwrap();
+    Command::new("chown")
+        .arg("postfix")
+        .arg(root.join("data"))
+        .status()
+        .unwrap();
     // Deliveries run as nobody.
     Command::new("chown")
         .arg("65534:65534")

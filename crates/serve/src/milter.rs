@@ -139,8 +139,7 @@ impl MilterSession {
 
 /// Reply text safe for SMTP: one line, printable ASCII, bounded.
 fn smtp_text(text: &str) -> String {
-    let clean: String = text
-        .chars()
+    text.chars()
         .map(|c| {
             if c.is_ascii_graphic() || c == ' ' {
                 c
@@ -150,8 +149,7 @@ fn smtp_text(text: &str) -> String {
         })
         .filter(|c| *c != '%')
         .take(400)
-        .collect();
-    clean
+        .collect()
 }
 
 /// Header value safe to add: no line breaks, bounded.

@@ -487,7 +487,7 @@ impl When {
                 .rcpt_to
                 .iter()
                 .chain(&verdict.message.to)
-                .any(|r| self.recipient.iter().any(|g| g.is_match(&r.to_lowercase())))
+                .any(|r| self.recipient.iter().any(|g| g.is_match(r.to_lowercase())))
         {
             return false;
         }

@@ -448,15 +448,8 @@ impl Service {
         };
         self.log_action(&reference, action, "ok", &detail).await;
         for spec in &plan.actions {
-            self.side_effect(
-                spec,
-                &verdict,
-                &verdict_json,
-                envelope,
-                &reference,
-                &quarantine,
-            )
-            .await;
+            self.side_effect(spec, &verdict, &verdict_json, &reference, &quarantine)
+                .await;
         }
         if matches!(decision.disposition, Disposition::Accept) {
             self.record_contacts(&verdict, envelope).await;
@@ -482,7 +475,7 @@ impl Service {
         spec: &ActionSpec,
         verdict: &Verdict,
         verdict_json: &serde_json::Value,
-        envelope: &Envelope,
+
         reference: &str,
         quarantine: &Option<String>,
     ) {
@@ -495,7 +488,7 @@ impl Service {
                         mamori_store::now_ms()
                             + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
                     });
-                let values = self.block_values(kinds, verdict, envelope);
+                let values = self.block_values(kinds, verdict);
                 let mut added = 0;
                 let mut failed = None;
                 for (kind, value) in &values {
@@ -626,7 +619,6 @@ impl Service {
         &self,
         kinds: &[IndicatorGroup],
         verdict: &Verdict,
-        envelope: &Envelope,
     ) -> Vec<(BlockKind, String)> {
         let own = &self.engine.config().organisation.domains;
         let is_own = |d: &str| own.iter().any(|o| d == o || d.ends_with(&format!(".{o}")));
@@ -673,11 +665,10 @@ impl Service {
                     );
                 }
                 IndicatorGroup::Ip => {
-                    let client = envelope.client_ip.map(|ip| ip.to_string());
+                    // IP indicators: the SMTP client and IP-literal link hosts; private and loopback
+                    // addresses (our own relays) are never blocked.
                     for ip in &ind.ips {
-                        if is_blockable_ip(ip)
-                            || client.as_deref() == Some(ip.as_str()) && is_blockable_ip(ip)
-                        {
+                        if is_blockable_ip(ip) {
                             out.push((BlockKind::Ip, ip.clone()));
                         }
                     }
