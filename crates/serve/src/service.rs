@@ -756,6 +756,15 @@ impl Service {
     /// Releases a held message to the configured relay or Maildir and marks it released.
     pub async fn release(&self, id: &str) -> Result<String, ServeError> {
         let entry = self.store.quarantine_entry(id).await?;
+        if entry.status != mamori_store::quarantine::QuarantineStatus::Held {
+            // Never deliver a second copy.
+            return Err(ServeError::Store(mamori_store::StoreError::NotFound(
+                format!(
+                    "held quarantined message {id} (it is {})",
+                    entry.status.as_str()
+                ),
+            )));
+        }
         let (raw, _) = self.store.quarantine_content(id).await?;
         let envelope: Envelope = serde_json::from_value(entry.envelope.clone()).unwrap_or_default();
         let how = crate::actions::redeliver(&self.config.release, &envelope, &raw).await?;
