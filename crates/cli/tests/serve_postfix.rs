@@ -427,6 +427,7 @@ smtp = \"127.0.0.1:{relay_port}\"
     );
     let sample_text = std::fs::read_to_string(&sample)
         .unwrap()
+        .replace("\r\n", "\n")
         .replace('\n', "\r\n");
     let body_start = sample_text.find("\r\n\r\n").unwrap();
     let held_text = String::from_utf8_lossy(&raw);
