@@ -35,6 +35,8 @@ pub struct MamoriConfig {
     pub model: mamori_detect::ModelConfig,
     /// Attachment analysis (`docs/attachments.md`).
     pub attachments: AttachmentConfig,
+    /// The daemon (`mamori serve`: milter, HTTP API, playbooks; `docs/serve.md`).
+    pub serve: mamori_serve::ServeConfig,
 }
 
 impl MamoriConfig {

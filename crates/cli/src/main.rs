@@ -53,6 +53,19 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Analyst feedback: update the local content model with messages of a known class.
     Learn(commands::learn::LearnArgs),
+    /// Run the daemon: milter for Postfix/Sendmail, HTTP API, playbooks (docs/serve.md).
+    Serve(commands::serve::ServeArgs),
+    /// Validate playbooks (docs/serve.md).
+    #[command(subcommand)]
+    Playbook(commands::playbook::PlaybookCommand),
+    /// List, show, release or delete quarantined messages.
+    #[command(subcommand)]
+    Quarantine(commands::quarantine::QuarantineCommand),
+    /// Manage the live block lists.
+    #[command(subcommand)]
+    Block(commands::block::BlockCommand),
+    /// Retro-hunt: move delivered messages carrying an indicator out of the Maildirs into quarantine.
+    Purge(commands::purge::PurgeArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +80,11 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Learn(args) => commands::learn::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Playbook(cmd) => commands::playbook::run(cmd),
+        Command::Quarantine(cmd) => commands::quarantine::run(cmd),
+        Command::Block(cmd) => commands::block::run(cmd),
+        Command::Purge(args) => commands::purge::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

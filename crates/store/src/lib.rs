@@ -12,7 +12,12 @@
 //! The store must not interpret verdicts or decide anything: it keeps and finds what the engine, the playbooks and
 //! the intelligence hub give it.
 
+pub mod actions;
+pub mod blocklist;
 pub mod incidents;
+pub mod message_log;
+pub mod quarantine;
+pub mod sender_history;
 #[doc(hidden)]
 pub mod testing;
 

@@ -34,6 +34,7 @@ pub(crate) use finding_spec;
 
 mod auth;
 mod files;
+mod blocklist;
 mod foundation;
 mod impersonation;
 mod model;
@@ -45,6 +46,7 @@ static SECTIONS: &[&[FindingSpec]] = &[
     impersonation::SPECS,
     model::SPECS,
     files::SPECS,
+    blocklist::SPECS,
 ];
 
 /// Every finding id mamori can emit, in catalogue order.
