@@ -13,6 +13,7 @@
 //! the intelligence hub give it.
 
 pub mod incidents;
+pub mod intel;
 #[doc(hidden)]
 pub mod testing;
 
