@@ -46,6 +46,8 @@ enum Command {
     Findings(commands::findings::FindingsArgs),
     /// Zeek flow analytics: C2 beaconing and exfiltration in conn.log files.
     Flows(commands::flows::FlowsArgs),
+    /// TTP intelligence hub: ATT&CK import, group ranking, STIX export, Navigator layers, TAXII 2.1 server and client.
+    Intel(commands::intel::IntelArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Flows(args) => commands::flows::run(args),
+        Command::Intel(args) => commands::intel::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,4 +4,5 @@ pub mod bench;
 pub mod findings;
 pub mod flows;
 pub mod inspect;
+pub mod intel;
 pub mod scan;
