@@ -141,7 +141,18 @@ pub async fn import_bundle(store: &Store, bundle: &Value) -> Result<ImportReport
     let now = stix::now_us();
     let mut rows = Vec::with_capacity(objects.len());
     for (index, object) in objects.iter().enumerate() {
-        match stix::validate(object) {
+        // ATT&CK's malware objects omit `is_family` (required by STIX 2.1); MITRE's data is trusted reference
+        // data, so they are checked as families and stored as published.
+        let checked = if object.get("type").and_then(Value::as_str) == Some("malware")
+            && object.get("is_family").is_none()
+        {
+            let mut copy = object.clone();
+            copy["is_family"] = Value::Bool(true);
+            stix::validate(&copy)
+        } else {
+            stix::validate(object)
+        };
+        match checked {
             Ok(meta) => {
                 if meta.object_type == "x-mitre-collection" {
                     report.attack_version = object

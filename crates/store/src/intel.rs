@@ -294,8 +294,9 @@ impl Store {
             let i = binds.len();
             binds.push(Bind::Int(cursor.version_us));
             let v = binds.len();
+            // A row-value comparison lets both databases walk the (collection, date_added, id, version_us) index.
             sql.push_str(&format!(
-                " AND (o.date_added > ${d} OR (o.date_added = ${d} AND (o.id > ${i} OR (o.id = ${i} AND o.version_us > ${v}))))"
+                " AND (o.date_added, o.id, o.version_us) > (${d}, ${i}, ${v})"
             ));
         }
         binds.push(Bind::Int(query.limit.max(0) + 1));
