@@ -497,17 +497,16 @@ pub fn validate(value: &Value) -> Result<ObjectMeta, Invalid> {
         "report" => {
             require_timestamp(object, id, "published")?;
         }
-        "malware" => {
+        "malware"
             if object.get("is_family").and_then(Value::as_bool) == Some(true)
-                && !object.contains_key("name")
-            {
-                return Err(invalid(Some(id), "a malware family needs a name"));
-            }
+                && !object.contains_key("name") =>
+        {
+            return Err(invalid(Some(id), "a malware family needs a name"));
         }
-        "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr" | "mutex" => {
-            if !object.get("value").is_some_and(Value::is_string) {
-                return Err(invalid(Some(id), "missing required property value"));
-            }
+        "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "mac-addr" | "mutex"
+            if !object.get("value").is_some_and(Value::is_string) =>
+        {
+            return Err(invalid(Some(id), "missing required property value"));
         }
         _ => {}
     }
