@@ -66,6 +66,8 @@ enum Command {
     Block(commands::block::BlockCommand),
     /// Retro-hunt: move delivered messages carrying an indicator out of the Maildirs into quarantine.
     Purge(commands::purge::PurgeArgs),
+    /// TTP intelligence hub: ATT&CK import, group ranking, STIX export, Navigator layers, TAXII 2.1 server and client.
+    Intel(commands::intel::IntelArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Quarantine(cmd) => commands::quarantine::run(cmd),
         Command::Block(cmd) => commands::block::run(cmd),
         Command::Purge(args) => commands::purge::run(args),
+        Command::Intel(args) => commands::intel::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -15,6 +15,7 @@
 pub mod actions;
 pub mod blocklist;
 pub mod incidents;
+pub mod intel;
 pub mod message_log;
 pub mod quarantine;
 pub mod sender_history;

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod findings;
 pub mod flows;
 pub mod inspect;
+pub mod intel;
 pub mod learn;
 pub mod playbook;
 pub mod purge;

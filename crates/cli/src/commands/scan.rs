@@ -128,6 +128,7 @@ impl ModelArgs {
         tracing::debug!("content model: {source}");
         Ok(engine.with_content_model(model))
     }
+}
 
 /// Reads the YARA rule files of `dir` (sorted, not recursive) as (file name, text) pairs.
 pub fn read_rules_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {

@@ -33,8 +33,8 @@ macro_rules! finding_spec {
 pub(crate) use finding_spec;
 
 mod auth;
-mod files;
 mod blocklist;
+mod files;
 mod foundation;
 mod impersonation;
 mod model;
