@@ -49,8 +49,8 @@ fn is_dangerous(ext: &str) -> bool {
         || matches!(ext, "lnk" | "iso" | "img" | "vhd" | "vhdx" | "chm" | "url")
 }
 
-/// Lower-case extensions, last first (`a.PDF.exe` → `["exe", "pdf"]`).
-fn extensions(name: &str) -> Vec<String> {
+/// Lower-case extensions, last first (`a.PDF.exe` → `["exe", "pdf"]`), ignoring trailing dots and spaces.
+pub fn extensions(name: &str) -> Vec<String> {
     let name = name.trim_end_matches(['.', ' ']);
     let mut parts: Vec<&str> = name.split('.').collect();
     if parts.len() < 2 {

@@ -94,23 +94,8 @@ fn danger_of_content(a: &Attachment) -> Option<Danger> {
     }
 }
 
-/// Lower-case extensions of a name, last first (`a.PDF.exe` → `["exe", "pdf"]`), ignoring trailing dots/spaces.
-fn extensions(name: &str) -> Vec<String> {
-    let name = name.trim_end_matches(['.', ' ']);
-    let mut parts: Vec<&str> = name.split('.').collect();
-    if parts.len() < 2 {
-        return Vec::new();
-    }
-    parts.remove(0);
-    parts
-        .iter()
-        .rev()
-        .map(|p| p.trim().to_lowercase())
-        .take_while(|p| {
-            !p.is_empty() && p.len() <= 20 && p.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
-        .collect()
-}
+// One definition of "the extensions of a name" for the name checks here and inside archives.
+use mamori_files::names::extensions;
 
 /// Checks attachment names and types.
 pub struct AttachmentNames;
