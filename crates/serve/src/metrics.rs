@@ -33,6 +33,8 @@ pub struct Metrics {
     pub latency: Histogram,
     /// Messages being judged now.
     pub in_flight: Gauge,
+    /// Milter transactions open (MAIL FROM to end of message).
+    pub transactions: Gauge,
     /// Errors by kind.
     pub errors: Family<ErrorLabels, Counter>,
     /// Milter connections accepted.
@@ -52,6 +54,7 @@ impl Metrics {
         let messages = Family::<MessageLabels, Counter>::default();
         let latency = Histogram::new(exponential_buckets(0.000_5, 2.0, 16));
         let in_flight = Gauge::default();
+        let transactions = Gauge::default();
         let errors = Family::<ErrorLabels, Counter>::default();
         let connections = Counter::default();
         registry.register(
@@ -69,6 +72,11 @@ impl Metrics {
             "Messages being judged now (queue depth)",
             in_flight.clone(),
         );
+        registry.register(
+            "milter_transactions",
+            "Milter transactions open, MAIL FROM to end of message",
+            transactions.clone(),
+        );
         registry.register("errors", "Errors by kind", errors.clone());
         registry.register(
             "milter_connections",
@@ -80,6 +88,7 @@ impl Metrics {
             messages,
             latency,
             in_flight,
+            transactions,
             errors,
             connections,
         }

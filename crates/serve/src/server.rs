@@ -164,13 +164,24 @@ pub async fn run(
             }
         }
     }
-    // Graceful: no new connections; wait for messages being judged, then let the sessions go (the MTA
-    // tempfails unfinished transactions per its milter_default_action and retries them).
+    // Graceful: no new connections and no new transactions (MAIL FROM is answered 421 4.3.2); transactions
+    // in flight (MAIL FROM to end of message) get up to `shutdown_grace_ms` to finish, then the sessions go
+    // (the MTA applies its milter_default_action to anything unfinished and retries it).
+    service.drain();
     tracker.close();
     let grace = Duration::from_millis(service.config().shutdown_grace_ms);
     let start = Instant::now();
-    while service.metrics().in_flight.get() > 0 && start.elapsed() < grace {
+    while (service.transactions() > 0 || service.metrics().in_flight.get() > 0)
+        && start.elapsed() < grace
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = service.transactions();
+    if left > 0 {
+        tracing::warn!(
+            transactions = left,
+            "shutdown grace period over; unfinished transactions are left to the MTA's retry"
+        );
     }
     if let MilterListener::Unix(_, path) = &milter_listener {
         let _ = std::fs::remove_file(path);

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,9 @@ pub struct Incoming {
     pub origin: &'static str,
     /// The message was larger than `max_message_bytes` (then `raw` holds only its start).
     pub oversize: bool,
+    /// Header lines prepended for analysis only (the MTA's own `Received:` field, which it hides from
+    /// milters); never stored, the held and logged bytes are `raw`.
+    pub trace: Option<Vec<u8>>,
 }
 
 /// What to tell the MTA.
@@ -126,6 +130,10 @@ pub struct Service {
     metrics: Metrics,
     permits: Arc<Semaphore>,
     http: reqwest::Client,
+    /// Milter transactions between MAIL FROM and the end of the message.
+    transactions: AtomicUsize,
+    /// Shutting down: no new transactions.
+    draining: AtomicBool,
 }
 
 impl Service {
@@ -149,7 +157,40 @@ impl Service {
             metrics: Metrics::new(),
             permits,
             http: reqwest::Client::new(),
+            transactions: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
         }
+    }
+
+    /// Opens a milter transaction (at MAIL FROM); false when shutting down (the MTA is told to retry).
+    pub fn transaction_begin(&self) -> bool {
+        if self.draining.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.transactions.fetch_add(1, Ordering::SeqCst);
+        self.metrics.transactions.inc();
+        true
+    }
+
+    /// Closes a transaction opened with [`Service::transaction_begin`].
+    pub fn transaction_end(&self) {
+        if self
+            .transactions
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            self.metrics.transactions.dec();
+        }
+    }
+
+    /// Transactions in flight.
+    pub fn transactions(&self) -> usize {
+        self.transactions.load(Ordering::SeqCst)
+    }
+
+    /// Refuses new transactions from now on (graceful shutdown).
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
     }
 
     /// The configuration.
@@ -304,11 +345,23 @@ impl Service {
         let engine = self.engine.clone();
         let envelope = incoming.envelope.clone();
         let raw = incoming.raw;
+        let trace = incoming.trace;
         let (verdict, raw) = tokio::task::spawn_blocking(move || {
             let extras = Extras {
                 history: Some(&history),
             };
-            let verdict = engine.analyse_with(&envelope, &raw, &extras);
+            let mut verdict = match trace.filter(|t| !t.is_empty()) {
+                Some(mut analysed) => {
+                    analysed.extend_from_slice(&raw);
+                    let mut verdict = engine.analyse_with(&envelope, &analysed, &extras);
+                    // The verdict describes the held bytes, not the analysis copy.
+                    verdict.message.size = raw.len();
+                    verdict.message.sha256 = sha256_hex(&raw);
+                    verdict
+                }
+                None => engine.analyse_with(&envelope, &raw, &extras),
+            };
+            verdict.message.size = raw.len();
             (verdict, raw)
         })
         .await

@@ -33,6 +33,7 @@ fn incoming(from: &str, body: &str) -> Incoming {
         queue_id: Some("TESTQ".into()),
         origin: "milter",
         oversize: false,
+        trace: None,
     }
 }
 
