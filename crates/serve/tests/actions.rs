@@ -178,8 +178,10 @@ async fn firewall_action_writes_a_valid_nft_file() {
     let t = mamori_store::testing::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("block.nft");
-    let mut config = ServeConfig::default();
-    config.data_dir = dir.path().to_path_buf();
+    let mut config = ServeConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..ServeConfig::default()
+    };
     config.firewall.output = Some(output.clone());
     assert!(config.firewall.dry_run, "dry-run must be the default");
     let playbook = r#"
