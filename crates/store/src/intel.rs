@@ -503,13 +503,43 @@ async fn put_objects(
         VersionPolicy::KeepAll => {
             for chunk in objects.chunks(PUT_CHUNK) {
                 let rows: Vec<&NewIntelObject> = chunk.iter().collect();
+                // is_latest is decided here from the newest stored version of each id (one grouped lookup);
+                // a correlated MAX per row in an UPDATE took PostgreSQL seconds per chunk.
+                let stored = stored_newest(&mut tx, collection, &rows).await?;
+                let mut newest: HashMap<&str, i64> = HashMap::with_capacity(rows.len());
+                for o in &rows {
+                    let v = newest.entry(o.id.as_str()).or_insert(o.version_us);
+                    *v = (*v).max(o.version_us);
+                }
+                let superseded: Vec<&str> = newest
+                    .iter()
+                    .filter(|(id, v)| stored.get(**id).is_some_and(|s| *s < **v))
+                    .map(|(id, _)| *id)
+                    .collect();
+                if !superseded.is_empty() {
+                    let mut sql = String::from(
+                        "UPDATE intel_object SET is_latest = 0 WHERE collection = $1 AND is_latest = 1 AND id IN (",
+                    );
+                    push_placeholders(&mut sql, 2, superseded.len());
+                    sql.push(')');
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(collection);
+                    for id in &superseded {
+                        q = q.bind(*id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                let latest: Vec<bool> = rows
+                    .iter()
+                    .map(|o| {
+                        let v = newest.get(o.id.as_str()).copied().unwrap_or(i64::MIN);
+                        o.version_us == v && stored.get(o.id.as_str()).is_none_or(|s| *s < v)
+                    })
+                    .collect();
                 let added =
-                    insert_rows(backend, &mut tx, collection, &rows, date_added_us, false).await?;
+                    insert_rows(backend, &mut tx, collection, &rows, date_added_us, &latest)
+                        .await?;
                 summary.added += added;
                 summary.unchanged += rows.len() as u64 - added;
-                if added > 0 {
-                    refresh_latest(&mut tx, collection, &rows).await?;
-                }
             }
         }
         VersionPolicy::NewestOnly => {
@@ -566,8 +596,15 @@ async fn put_objects(
                     summary.replaced += q.execute(&mut *tx).await?.rows_affected();
                 }
                 // One version per id is kept, so every row written is the newest.
-                summary.added +=
-                    insert_rows(backend, &mut tx, collection, &insert, date_added_us, true).await?;
+                summary.added += insert_rows(
+                    backend,
+                    &mut tx,
+                    collection,
+                    &insert,
+                    date_added_us,
+                    &vec![true; insert.len()],
+                )
+                .await?;
             }
         }
     }
@@ -601,7 +638,7 @@ async fn insert_rows(
     collection: &str,
     rows: &[&NewIntelObject],
     date_added_us: i64,
-    latest: bool,
+    latest: &[bool],
 ) -> Result<u64> {
     if rows.is_empty() {
         return Ok(0);
@@ -627,7 +664,7 @@ async fn insert_rows(
     }
     sql.push_str(" ON CONFLICT (collection, id, version_us) DO NOTHING");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for o in rows {
+    for (o, latest) in rows.iter().zip(latest) {
         q = q
             .bind(collection)
             .bind(o.id.as_str())
@@ -641,7 +678,7 @@ async fn insert_rows(
             .bind(i64::from(o.revoked))
             .bind(i64::from(o.deprecated))
             .bind(o.json.as_str())
-            .bind(i64::from(latest));
+            .bind(i64::from(*latest));
     }
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
@@ -666,23 +703,6 @@ async fn stored_newest(
         out.insert(row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?);
     }
     Ok(out)
-}
-
-/// Re-derives `is_latest` for the ids of `rows` (after new versions were added).
-async fn refresh_latest(tx: &mut Tx<'_>, collection: &str, rows: &[&NewIntelObject]) -> Result<()> {
-    let mut sql = String::from(
-        "UPDATE intel_object SET is_latest = CASE WHEN version_us = (SELECT MAX(v.version_us) FROM intel_object v
-           WHERE v.collection = intel_object.collection AND v.id = intel_object.id) THEN 1 ELSE 0 END
-         WHERE collection = $1 AND id IN (",
-    );
-    push_placeholders(&mut sql, 2, rows.len());
-    sql.push(')');
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(collection);
-    for o in rows {
-        q = q.bind(o.id.as_str());
-    }
-    q.execute(&mut **tx).await?;
-    Ok(())
 }
 
 enum Bind {
