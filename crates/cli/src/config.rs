@@ -37,6 +37,68 @@ pub struct MamoriConfig {
     pub attachments: AttachmentConfig,
     /// The daemon (`mamori serve`: milter, HTTP API, playbooks; `docs/serve.md`).
     pub serve: mamori_serve::ServeConfig,
+    /// The intelligence hub as served by `mamori serve` (`docs/intel.md`).
+    pub intel: IntelConfig,
+}
+
+/// `[intel]`: the TAXII 2.1 server mounted in `mamori serve`'s HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntelConfig {
+    /// Serve TAXII 2.1 (`/taxii2/`, `/{api_root}/…`) next to the HTTP API. On by default: every TAXII request
+    /// needs an organisation account (`mamori intel org add`), so with none configured nothing is readable.
+    pub taxii: bool,
+    /// Path segment of the API root.
+    pub api_root: String,
+    /// Largest accepted envelope in bytes (413 above).
+    pub max_content_length: usize,
+    /// Objects per page when the client gives no `limit`.
+    pub default_page_size: i64,
+    /// Largest page served.
+    pub max_page_size: i64,
+}
+
+impl Default for IntelConfig {
+    fn default() -> Self {
+        let taxii = mamori_intel::taxii::TaxiiConfig::default();
+        IntelConfig {
+            taxii: true,
+            api_root: taxii.api_root,
+            max_content_length: taxii.max_content_length,
+            default_page_size: taxii.default_page_size,
+            max_page_size: taxii.max_page_size,
+        }
+    }
+}
+
+impl IntelConfig {
+    /// Refuses settings the router cannot be built from (the API root becomes a path segment).
+    pub fn check(&self) -> anyhow::Result<()> {
+        let root = &self.api_root;
+        if root.is_empty()
+            || root.len() > 64
+            || !root
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || ["taxii2", "v1", "healthz", "metrics"].contains(&root.as_str())
+        {
+            anyhow::bail!(
+                "[intel] api_root {root:?}: use 1-64 letters, digits, '-' or '_', not taxii2, v1, healthz or metrics"
+            );
+        }
+        Ok(())
+    }
+
+    /// The TAXII server settings.
+    pub fn taxii_config(&self) -> mamori_intel::taxii::TaxiiConfig {
+        mamori_intel::taxii::TaxiiConfig {
+            api_root: self.api_root.clone(),
+            max_content_length: self.max_content_length,
+            default_page_size: self.default_page_size.max(1),
+            max_page_size: self.max_page_size.max(1),
+            ..mamori_intel::taxii::TaxiiConfig::default()
+        }
+    }
 }
 
 impl MamoriConfig {

@@ -140,6 +140,7 @@ pub async fn import_bundle(store: &Store, bundle: &Value) -> Result<ImportReport
     };
     let now = stix::now_us();
     let mut rows = Vec::with_capacity(objects.len());
+    let mut accepted: Vec<&Value> = Vec::with_capacity(objects.len());
     for (index, object) in objects.iter().enumerate() {
         // ATT&CK's malware objects omit `is_family` (required by STIX 2.1); MITRE's data is trusted reference
         // data, so they are checked as families and stored as published.
@@ -161,6 +162,7 @@ pub async fn import_bundle(store: &Store, bundle: &Value) -> Result<ImportReport
                         .map(str::to_string);
                 }
                 rows.push(to_row(object, &meta, None, now)?);
+                accepted.push(object);
             }
             Err(e) => {
                 report.rejected_count += 1;
@@ -189,7 +191,15 @@ pub async fn import_bundle(store: &Store, bundle: &Value) -> Result<ImportReport
     report.replaced = put.replaced;
     report.stale = put.stale;
     report.store_time = start.elapsed();
-    let knowledge = Knowledge::load(store).await?;
+    // When the collection now holds exactly this bundle's versions (nothing newer kept, nothing left over from an
+    // older release), the knowledge comes from the objects in memory instead of re-reading and re-parsing them.
+    let exact = put.stale == 0
+        && store.intel_count(Some(ATTACK_COLLECTION)).await? as u64 == put.added + put.unchanged;
+    let knowledge = if exact {
+        Knowledge::from_refs(&accepted)
+    } else {
+        Knowledge::load(store).await?
+    };
     report.techniques = knowledge.techniques.len();
     report.groups = knowledge.groups.len();
     report.software = knowledge.software.len();
@@ -294,10 +304,15 @@ impl Knowledge {
 
     /// Builds the knowledge from ATT&CK objects.
     pub fn from_objects(objects: &[Value]) -> Knowledge {
+        Knowledge::from_refs(&objects.iter().collect::<Vec<_>>())
+    }
+
+    /// Builds the knowledge from borrowed ATT&CK objects.
+    pub fn from_refs(objects: &[&Value]) -> Knowledge {
         let mut knowledge = Knowledge::default();
         // STIX id → (kind, ATT&CK id) of every active object, to resolve relationships.
         let mut by_stix: FxHashMap<&str, (u8, String)> = FxHashMap::default();
-        for object in objects {
+        for &object in objects {
             if !active(object) {
                 continue;
             }
@@ -363,7 +378,7 @@ impl Knowledge {
                 _ => {}
             }
         }
-        for object in objects {
+        for &object in objects {
             if object.get("type").and_then(Value::as_str) != Some("relationship")
                 || object.get("relationship_type").and_then(Value::as_str) != Some("uses")
                 || !active(object)

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::IntelError;
 use crate::attack::{Knowledge, to_row};
+use crate::rank::Ranker;
 use crate::stix::{self, Tlp};
 
 /// Namespace of mamori's deterministic SDO/SRO ids (SCOs use the STIX namespace).
@@ -312,9 +313,118 @@ pub fn identity(organisation: &str) -> Value {
     })
 }
 
+/// Candidate groups attached to an incident (`x_mamori_attribution` and the attribution `note`).
+pub const ATTRIBUTION_TOP: usize = 5;
+
 /// STIX objects for a detection. Techniques missing from `knowledge` get no relationship (the incident still names
-/// them in its `external_references`).
+/// them in its `external_references`). The incident carries the attribution ranking of its techniques; build the
+/// [`Ranker`] once and use [`to_stix_with`] when exporting many detections.
 pub fn to_stix(detection: &Detection, knowledge: &Knowledge) -> Vec<Value> {
+    let ranker = Ranker::new(knowledge);
+    to_stix_with(detection, knowledge, Some(&ranker))
+}
+
+/// The ranking of a detection's techniques as the `x_mamori_attribution` custom property (STIX 2.1 §11.1: custom
+/// properties are `x_`-prefixed and ignored by consumers that do not know them) and a human-readable `note` on the
+/// incident; `None` when nothing resembles it. Scores are similarities, never a claim: the method says so.
+fn attribution(
+    detection: &Detection,
+    knowledge: &Knowledge,
+    ranker: &Ranker,
+    incident_id: &str,
+    org_id: &str,
+    created: &str,
+    marking: &Value,
+) -> Option<(Value, Value)> {
+    let techniques: Vec<String> = detection
+        .techniques
+        .iter()
+        .map(|t| t.trim().to_ascii_uppercase())
+        .collect();
+    let candidates = ranker.rank(&techniques, &[], ATTRIBUTION_TOP);
+    if candidates.is_empty() {
+        return None;
+    }
+    let listed: Vec<Value> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut entry = json!({
+                "rank": i + 1,
+                "attack_id": c.group,
+                "name": c.name,
+                "aliases": c.aliases,
+                "similarity": c.similarity,
+                "shared_techniques": c.shared_techniques,
+                "group_technique_count": c.group_techniques,
+            });
+            if let Some(group) = knowledge.groups.get(&c.group) {
+                entry["intrusion_set_ref"] = json!(group.stix_id);
+            }
+            entry
+        })
+        .collect();
+    let property = json!({
+        "method": "cosine similarity of TF-IDF weighted ATT&CK technique profiles (mamori intel rank); a resemblance, not an attribution",
+        "observed_techniques": techniques,
+        "candidates": listed,
+    });
+    let lines: Vec<String> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "{}. {} {}{} — similarity {:.3}; shared techniques: {} (of {} known for the group)",
+                i + 1,
+                c.group,
+                c.name,
+                if c.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", c.aliases.join(", "))
+                },
+                c.similarity,
+                c.shared_techniques.join(", "),
+                c.group_techniques
+            )
+        })
+        .collect();
+    let mut refs = vec![json!(incident_id)];
+    refs.extend(
+        candidates
+            .iter()
+            .filter_map(|c| knowledge.groups.get(&c.group))
+            .map(|g| json!(g.stix_id)),
+    );
+    let note = json!({
+        "type": "note",
+        "spec_version": stix::SPEC_VERSION,
+        "id": derived_id("note", &[incident_id, "attribution"]),
+        "created": created, "modified": created,
+        "created_by_ref": org_id,
+        "abstract": format!(
+            "Attribution assist: techniques resemble {} {} (similarity {:.3})",
+            candidates[0].group, candidates[0].name, candidates[0].similarity
+        ),
+        "content": format!(
+            "Known ATT&CK groups whose technique profiles resemble this incident's ({}), best first. Public \
+             profiles are incomplete and groups share tooling: this is evidence for an analyst, not an attribution.\n{}",
+            techniques.join(", "),
+            lines.join("\n")
+        ),
+        "authors": ["mamori"],
+        "object_refs": refs,
+        "object_marking_refs": marking,
+    });
+    Some((property, note))
+}
+
+/// [`to_stix`] with a prepared ranker (`None`: no attribution).
+pub fn to_stix_with(
+    detection: &Detection,
+    knowledge: &Knowledge,
+    ranker: Option<&Ranker>,
+) -> Vec<Value> {
     let org = identity(&detection.organisation);
     let org_id = org["id"].as_str().unwrap_or_default().to_string();
     let created = stix::format_timestamp_ms(detection.first_seen_us);
@@ -435,7 +545,24 @@ pub fn to_stix(detection: &Detection, knowledge: &Knowledge) -> Vec<Value> {
     if !kill_chain.is_empty() {
         incident["kill_chain_phases"] = json!(kill_chain);
     }
-    objects.push(incident);
+    let ranked = ranker.and_then(|r| {
+        attribution(
+            detection,
+            knowledge,
+            r,
+            &incident_id,
+            &org_id,
+            &created,
+            &marking,
+        )
+    });
+    if let Some((property, note)) = ranked {
+        incident["x_mamori_attribution"] = property;
+        objects.push(incident);
+        objects.push(note);
+    } else {
+        objects.push(incident);
+    }
     objects
 }
 
@@ -539,6 +666,33 @@ mod tests {
         assert_eq!(count("observed-data"), 1);
         // 6 indicates + incident related-to (observed-data + 6 indicators + 1 technique)
         assert_eq!(count("relationship"), 6 + 8);
+        // The incident carries the ranking of its techniques, with the shared techniques as evidence.
+        let incident = objects.iter().find(|o| o["type"] == "incident").unwrap();
+        let ranking = &incident["x_mamori_attribution"];
+        assert_eq!(
+            ranking["observed_techniques"],
+            json!(["T1566.001", "T0000"])
+        );
+        let first = &ranking["candidates"][0];
+        assert_eq!(first["attack_id"], "G0060", "{ranking}");
+        assert_eq!(first["shared_techniques"], json!(["T1566.001"]));
+        assert_eq!(
+            first["intrusion_set_ref"],
+            "intrusion-set--00000000-0000-4000-8000-000000000010"
+        );
+        assert!(first["similarity"].as_f64().unwrap() > 0.0);
+        assert_eq!(count("note"), 1);
+        let note = objects.iter().find(|o| o["type"] == "note").unwrap();
+        assert_eq!(note["object_refs"][0], incident["id"]);
+        assert!(note["content"].as_str().unwrap().contains("BRONZE BUTLER"));
+        // Without a ranker (or without groups) there is no attribution.
+        let plain = to_stix_with(&detection(), &knowledge(), None);
+        assert!(
+            plain
+                .iter()
+                .all(|o| o.get("x_mamori_attribution").is_none())
+        );
+        assert!(plain.iter().all(|o| o["type"] != "note"));
         let again = to_stix(&detection(), &knowledge());
         assert_eq!(objects, again);
         let ip = objects.iter().find(|o| o["type"] == "ipv4-addr").unwrap();

@@ -34,7 +34,44 @@ fn knowledge() -> Knowledge {
             "T1204.002",
             "Malicious File",
         ),
+        technique(
+            "355be19c-ffc9-46d5-8d50-d6a036c675b6",
+            "T1071",
+            "Application Layer Protocol",
+        ),
+        // Two groups, so incidents carry an attribution ranking (x_mamori_attribution and a note).
+        json!({"type": "intrusion-set", "spec_version": "2.1",
+            "id": "intrusion-set--93f52415-0fe4-4d3d-896c-fc9b8e88ab90",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": "BRONZE BUTLER", "aliases": ["BRONZE BUTLER", "Tick"],
+            "external_references": [{"source_name": "mitre-attack", "external_id": "G0060"}]}),
+        json!({"type": "intrusion-set", "spec_version": "2.1",
+            "id": "intrusion-set--4a2ce82e-1a74-468a-a6fb-bbead541383c",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": "Other Group",
+            "external_references": [{"source_name": "mitre-attack", "external_id": "G0001"}]}),
+        uses(
+            "0b5a4b41-7b8c-4a0d-9c44-3b1f1f2b0a01",
+            "intrusion-set--93f52415-0fe4-4d3d-896c-fc9b8e88ab90",
+            "attack-pattern--a62a8db3-f23a-4d8f-afd6-9dbc77e7813b",
+        ),
+        uses(
+            "0b5a4b41-7b8c-4a0d-9c44-3b1f1f2b0a02",
+            "intrusion-set--93f52415-0fe4-4d3d-896c-fc9b8e88ab90",
+            "attack-pattern--232b7f21-adf9-4b42-b936-b9d6f7df856e",
+        ),
+        uses(
+            "0b5a4b41-7b8c-4a0d-9c44-3b1f1f2b0a03",
+            "intrusion-set--4a2ce82e-1a74-468a-a6fb-bbead541383c",
+            "attack-pattern--355be19c-ffc9-46d5-8d50-d6a036c675b6",
+        ),
     ])
+}
+
+fn uses(uuid: &str, source: &str, target: &str) -> Value {
+    json!({"type": "relationship", "spec_version": "2.1", "id": format!("relationship--{uuid}"),
+        "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+        "relationship_type": "uses", "source_ref": source, "target_ref": target})
 }
 
 fn detections() -> Vec<Detection> {
@@ -114,6 +151,18 @@ fn exported_bundles_pass_stix2_validator() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bundle.json");
     let objects = exported_objects();
+    // Incidents carry their attribution ranking; the validator must accept it too.
+    let mail = objects
+        .iter()
+        .find(|o| {
+            o["type"] == "incident" && o["name"].as_str().unwrap_or("").starts_with("phishing")
+        })
+        .expect("mail incident");
+    assert_eq!(
+        mail["x_mamori_attribution"]["candidates"][0]["attack_id"], "G0060",
+        "{mail}"
+    );
+    assert_eq!(objects.iter().filter(|o| o["type"] == "note").count(), 2);
     std::fs::write(&path, stix::bundle(objects.clone()).to_string()).unwrap();
     let out: Value =
         serde_json::from_str(&run_python(&python, VALIDATE, &[path.to_str().unwrap()])).unwrap();

@@ -506,8 +506,10 @@ async fn export_cmd(store: &Store, args: &ExportArgs) -> anyhow::Result<u8> {
     }
     let mut objects = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    // One ranking index for every detection: each incident carries its attribution ranking.
+    let ranker = mamori_intel::rank::Ranker::new(&knowledge);
     for detection in &detections {
-        for object in export::to_stix(detection, &knowledge) {
+        for object in export::to_stix_with(detection, &knowledge, Some(&ranker)) {
             if let Some(id) = object.get("id").and_then(Value::as_str)
                 && seen.insert(id.to_string())
             {
@@ -774,6 +776,8 @@ async fn bench_cmd(store: Store, args: &BenchArgs) -> anyhow::Result<u8> {
                 batch.clear();
             }
         }
+        // Fresh planner statistics, as autovacuum would gather them on a long-running server.
+        store.intel_analyze().await?;
         eprintln!(
             "filled {} objects in {:.1} s",
             args.objects - have,
@@ -809,8 +813,8 @@ async fn bench_cmd(store: Store, args: &BenchArgs) -> anyhow::Result<u8> {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let page = args.page;
-    let requests = args.requests;
+    let page = args.page.max(1);
+    let requests = args.requests.max(1);
     let timings = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(f64, usize)>> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)

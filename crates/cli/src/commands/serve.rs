@@ -113,6 +113,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
             playbook.rules.len(),
             store.backend()
         );
+        let mut extra = Vec::new();
+        if config.intel.taxii {
+            config.intel.check()?;
+            extra.push(mamori_intel::taxii::router(
+                mamori_intel::taxii::TaxiiState::new(store.clone(), config.intel.taxii_config()),
+            ));
+            eprintln!(
+                "mamori serve: TAXII 2.1 on http://{}/taxii2/ (API root /{}/)",
+                listeners.http_addr(),
+                config.intel.api_root.trim_matches('/')
+            );
+        }
         let service = Arc::new(Service::new(
             config.serve.clone(),
             Arc::new(engine),
@@ -124,14 +136,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<u8> {
             .refresh_blocks()
             .await
             .context("reading the block lists")?;
-        mamori_serve::server::run(
-            service,
-            listeners,
-            Vec::new(),
-            CancellationToken::new(),
-            true,
-        )
-        .await?;
+        mamori_serve::server::run(service, listeners, extra, CancellationToken::new(), true)
+            .await?;
         eprintln!("mamori serve: stopped");
         Ok::<_, anyhow::Error>(())
     })?;
