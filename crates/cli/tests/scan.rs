@@ -284,3 +284,67 @@ fn documented_configuration_example_is_valid() {
             .all(|f| !f["id"].as_str().unwrap().starts_with("received."))
     );
 }
+
+/// The default build scans attachments with YARA-X: the built-in EICAR rule fires on an attached test file
+/// (nested in a ZIP too would work the same way; the plain attachment keeps the test small).
+#[cfg(feature = "yara")]
+#[test]
+fn default_build_scans_attachments_with_yara() {
+    // The EICAR test string, assembled here so this source file is not itself an EICAR sample.
+    let eicar = [
+        "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+        "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+    ]
+    .concat();
+    let b64 = {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for c in eicar.as_bytes().chunks(3) {
+            let n = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..4 {
+                out.push(if i <= c.len() {
+                    T[(n >> (18 - 6 * i) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    };
+    let msg = format!(
+        "From: Alice <alice@example.org>\nTo: bob@example.org\nSubject: test file\nDate: Tue, 3 Nov 2026 10:00:00 +0900\nMessage-ID: <y@example.org>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/octet-stream; name=\"test.bin\"\nContent-Disposition: attachment; filename=\"test.bin\"\nContent-Transfer-Encoding: base64\n\n{b64}\n--b--\n"
+    );
+    let mut child = mamori()
+        .args(["scan", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(msg.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let verdicts = json_lines(&out);
+    assert_eq!(
+        verdicts.len(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings = verdicts[0]["findings"].as_array().unwrap();
+    let yara = findings
+        .iter()
+        .find(|f| f["id"] == "yara.match")
+        .unwrap_or_else(|| panic!("no yara.match in {findings:#?}"));
+    assert!(
+        yara["evidence"].to_string().contains("mamori_eicar"),
+        "{yara}"
+    );
+}

@@ -12,8 +12,10 @@
 //! observation.
 
 pub mod archive;
+pub mod flatxml;
 pub mod html;
 pub mod limits;
+pub mod listing;
 pub mod lnk;
 pub mod names;
 pub mod office;

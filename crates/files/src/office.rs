@@ -577,7 +577,12 @@ pub(crate) fn ooxml<R: Read + Seek>(
             let Some(xml) = zip_entry(w, archive, i, &part_path, depth + 1) else {
                 continue;
             };
-            if let Some(detail) = dde_in_xml(&xml) {
+            let found = if lower.ends_with(".bin") {
+                dde_in_biff12(&xml)
+            } else {
+                dde_in_xml(&xml)
+            };
+            if let Some(detail) = found {
                 w.observe(
                     ObservationKind::Dde,
                     path,
@@ -667,7 +672,7 @@ pub(crate) fn opendocument<R: Read + Seek>(
     }
 }
 
-fn dde_in_xml(xml: &[u8]) -> Option<String> {
+pub(crate) fn dde_in_xml(xml: &[u8]) -> Option<String> {
     let m = DDE_MATCHER.as_ref()?;
     if let Some(hit) = m.find(xml) {
         return Some(format!(
@@ -699,8 +704,60 @@ fn dde_in_xml(xml: &[u8]) -> Option<String> {
     )
 }
 
+/// BIFF12 record `BrtBeginSupBook` (MS-XLSB 2.4.294): the start of an external link in an `.xlsb` workbook.
+const BRT_BEGIN_SUP_BOOK: u32 = 0x168;
+
+/// DDE links in a binary workbook's external link part (`xl/externalLinks/*.bin`): a `BrtBeginSupBook` of type
+/// DDE (1) names the server and topic, e.g. `cmd` and `/c calc.exe`.
+pub fn dde_in_biff12(data: &[u8]) -> Option<String> {
+    let mut at = 0usize;
+    for _ in 0..100_000 {
+        // Record type: 1–2 bytes, size: 1–4 bytes, 7 bits each, high bit = more (MS-XLSB 2.1.4).
+        let (id, n) = biff12_varint(data.get(at..)?, 2)?;
+        at += n;
+        let (size, n) = biff12_varint(data.get(at..)?, 4)?;
+        at += n;
+        let body = data.get(at..at.checked_add(size as usize)?)?;
+        at += size as usize;
+        if id == BRT_BEGIN_SUP_BOOK && body.get(..2) == Some(&[1, 0]) {
+            let (service, rest) = xl_wide_string(&body[2..])?;
+            let topic = xl_wide_string(rest).map(|t| t.0).unwrap_or_default();
+            return Some(format!("DDE link {service}|'{topic}' in a binary workbook"));
+        }
+    }
+    None
+}
+
+fn biff12_varint(data: &[u8], max_bytes: usize) -> Option<(u32, usize)> {
+    let mut value = 0u32;
+    for (i, &b) in data.iter().take(max_bytes).enumerate() {
+        value |= u32::from(b & 0x7F) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// `XLWideString`: a u32 count of UTF-16 code units and the units; the rest of the bytes after it.
+fn xl_wide_string(data: &[u8]) -> Option<(String, &[u8])> {
+    let count = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let bytes = data.get(4..4 + count.checked_mul(2)?)?;
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some((String::from_utf16_lossy(&units), &data[4 + bytes.len()..]))
+}
+
 /// Reads `<Relationship … TargetMode="External">` targets of a `.rels` part.
-fn relationships(w: &mut Walker<'_>, path: &[String], depth: usize, part: &str, xml: &str) {
+pub(crate) fn relationships(
+    w: &mut Walker<'_>,
+    path: &[String],
+    depth: usize,
+    part: &str,
+    xml: &str,
+) {
     for rel in xml.split("<Relationship ").skip(1).take(10_000) {
         let rel = rel.split('>').next().unwrap_or(rel);
         let attr = |name: &str| -> Option<String> {

@@ -22,6 +22,8 @@ pub enum Format {
     Rar,
     /// Microsoft Cabinet.
     Cab,
+    /// TNEF (`winmail.dat`, Outlook's rich-text attachment wrapper).
+    Tnef,
     /// xz.
     Xz,
     /// bzip2.
@@ -138,6 +140,9 @@ pub fn identify(data: &[u8], name: Option<&str>) -> FileType {
     }
     if data.starts_with(b"Rar!\x1A\x07") {
         return FileType::new(Rar, "application/vnd.rar", "rar");
+    }
+    if data.starts_with(crate::listing::TNEF_SIGNATURE) {
+        return FileType::new(Tnef, "application/vnd.ms-tnef", "dat");
     }
     if data.starts_with(b"MSCF\0\0\0\0") {
         return FileType::new(Cab, "application/vnd.ms-cab-compressed", "cab");

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::report::{FileEntry, FoundUrl, Observation, ObservationKind, Report, UrlSource};
 use crate::types::{self, Format};
-use crate::{ContentScanner, Options, archive, html, lnk, names, office, onenote, pdf, rtf};
+use crate::{
+    ContentScanner, Options, archive, flatxml, html, listing, lnk, names, office, onenote, pdf, rtf,
+};
 
 const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 /// Entries at least this large are held to the compression ratio limit.
@@ -94,7 +96,23 @@ impl<'o> Walker<'o> {
             Format::Gzip => archive::gzip(self, &path, data, depth),
             Format::Tar => archive::tar(self, &path, data, depth),
             Format::Iso => archive::iso(self, &path, data, depth),
-            Format::SevenZip | Format::Rar | Format::Cab | Format::Xz | Format::Bzip2 => {
+            Format::Rar => {
+                let listing = listing::rar(data);
+                listing::report(self, &path, depth, "RAR", &listing);
+            }
+            Format::SevenZip => {
+                let listing = listing::seven_zip(data);
+                listing::report(self, &path, depth, "7z", &listing);
+            }
+            Format::Tnef => {
+                let limits = &self.options.limits;
+                let files = listing::tnef(data, limits.max_files, limits.max_entry_bytes)
+                    .unwrap_or_default();
+                for (name, bytes) in files {
+                    self.child(&path, depth, name, bytes);
+                }
+            }
+            Format::Cab | Format::Xz | Format::Bzip2 => {
                 self.observe(
                     ObservationKind::UnlistedArchive,
                     &path,
@@ -111,7 +129,10 @@ impl<'o> Walker<'o> {
             Format::Lnk => lnk::analyse(self, &path, data, depth),
             Format::OneNote => onenote::analyse(self, &path, data, depth),
             Format::Html | Format::Svg | Format::Script | Format::Xml | Format::Text => {
-                html::analyse(self, &path, data, depth, file_type.format)
+                html::analyse(self, &path, data, depth, file_type.format);
+                if file_type.format == Format::Xml {
+                    flatxml::analyse(self, &path, data, depth);
+                }
             }
             _ => {}
         }

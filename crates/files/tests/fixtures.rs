@@ -384,3 +384,136 @@ fn corrupt_and_truncated_input_is_malformed_not_a_crash() {
     iso[0x8000 + 156 + 2..0x8000 + 156 + 6].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     let _ = run("bad.iso", &iso);
 }
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (n, c) in data.chunks(3).enumerate() {
+        let v = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |v, (i, &b)| v | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= c.len() {
+                T[(v >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+        if n % 19 == 18 {
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+const AUTO_OPEN: &str =
+    "Attribute VB_Name = \"Module1\"\r\nSub AutoOpen()\r\nShell \"calc.exe\"\r\nEnd Sub\r\n";
+
+#[test]
+fn word_2003_xml_with_macros_in_editdata_mso() {
+    // editdata.mso: an ActiveMime container whose zlib stream (at 0x32) is the VBA project's OLE file.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&vba_project(AUTO_OPEN)).expect("zlib");
+    let mut mso = b"ActiveMime".to_vec();
+    mso.resize(0x32, 0);
+    mso[0x1E] = 4;
+    mso.extend(z.finish().expect("zlib"));
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\r\n<?mso-application progid=\"Word.Document\"?>\r\n<w:wordDocument xmlns:w=\"http://schemas.microsoft.com/office/word/2003/wordml\"><w:docSuppData><w:binData w:name=\"editdata.mso\">{}</w:binData></w:docSuppData><w:body/></w:wordDocument>",
+        base64(&mso)
+    );
+    let r = run("report.xml", xml.as_bytes());
+    let k = kinds(&r);
+    assert!(
+        k.contains(&K::VbaMacro) && k.contains(&K::VbaAutoExec),
+        "{k:?}"
+    );
+    assert_eq!(
+        r.of(K::VbaAutoExec).next().expect("autoexec").path,
+        vec!["report.xml", "editdata.mso"]
+    );
+    // A broken part is malformed, not a crash; a plain XML file is left alone.
+    let broken = xml.replace(
+        "<w:binData w:name=\"editdata.mso\">",
+        "<w:binData w:name=\"editdata.mso\">*",
+    );
+    assert!(kinds(&run("report.xml", broken.as_bytes())).contains(&K::MalformedOffice));
+    assert!(
+        run("data.xml", b"<?xml version=\"1.0\"?><a>QUJD</a>")
+            .observations
+            .is_empty()
+    );
+}
+
+#[test]
+fn flat_opc_xml_with_embedded_object_and_macros() {
+    let xml = format!(
+        "<?xml version=\"1.0\"?><?mso-application progid=\"Word.Document\"?><pkg:package xmlns:pkg=\"http://schemas.microsoft.com/office/2006/xmlPackage\"><pkg:part pkg:name=\"/word/_rels/document.xml.rels\"><pkg:xmlData><Relationships><Relationship Id=\"r1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate\" Target=\"http://198.51.100.7/t.dotm\" TargetMode=\"External\"/></Relationships></pkg:xmlData></pkg:part><pkg:part pkg:name=\"/word/vbaProject.bin\"><pkg:binaryData>{}</pkg:binaryData></pkg:part><pkg:part pkg:name=\"/word/embeddings/oleObject1.bin\"><pkg:binaryData>{}</pkg:binaryData></pkg:part></pkg:package>",
+        base64(&vba_project(AUTO_OPEN)),
+        base64(b"MZ not really")
+    );
+    let k = kinds(&run("doc.xml", xml.as_bytes()));
+    for want in [K::VbaAutoExec, K::EmbeddedObject, K::RemoteTemplate] {
+        assert!(k.contains(&want), "{want:?} missing from {k:?}");
+    }
+}
+
+#[test]
+fn dde_in_a_binary_workbook_external_link() {
+    // BrtBeginSupBook (0x168 → bytes E8 02), size, sbt = 1 (DDE), service "cmd", topic "/c calc".
+    let wide = |s: &str| {
+        let mut v = (s.len() as u32).to_le_bytes().to_vec();
+        v.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        v
+    };
+    let mut body = vec![1u8, 0];
+    body.extend(wide("cmd"));
+    body.extend(wide("/c calc"));
+    let mut record = vec![0xE8, 0x02, body.len() as u8];
+    record.extend(&body);
+    let xlsb = zip_of(
+        &[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.bin", b"\x83\x01\x00"),
+            ("xl/externalLinks/externalLink1.bin", &record),
+        ],
+        stored(),
+    );
+    let r = run("book.xlsb", &xlsb);
+    let dde = r.of(K::Dde).next().expect("dde");
+    assert!(dde.detail.contains("cmd|'/c calc'"), "{}", dde.detail);
+    // Not DDE (sbt 0, an external workbook): nothing.
+    record[3] = 0;
+    let plain = zip_of(
+        &[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/externalLinks/externalLink1.bin", &record),
+        ],
+        stored(),
+    );
+    assert!(!kinds(&run("book.xlsb", &plain)).contains(&K::Dde));
+}
+
+#[test]
+fn tnef_attachments_are_walked() {
+    let attr = |id: u32, value: &[u8]| {
+        let mut a = vec![2u8];
+        a.extend(id.to_le_bytes());
+        a.extend((value.len() as u32).to_le_bytes());
+        a.extend(value);
+        a.extend([0, 0]);
+        a
+    };
+    let mut d = vec![0x78, 0x9F, 0x3E, 0x22, 0, 0];
+    d.extend(attr(0x0006_9002, &[0; 14]));
+    d.extend(attr(0x0001_8010, b"invoice.pdf.exe\0"));
+    d.extend(attr(0x0006_800F, b"MZ\x90\0\x03 payload"));
+    let r = run("winmail.dat", &d);
+    let k = kinds(&r);
+    assert!(
+        k.contains(&K::Executable) && k.contains(&K::NameDoubleExtension),
+        "{k:?}"
+    );
+    assert_eq!(r.files.len(), 2);
+}
