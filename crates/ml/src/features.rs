@@ -428,7 +428,10 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
         }
         (Some(m), _) => match ascii_lower(tld(m), &mut buf) {
             Some(t) => sink.feature(Family::Shape, &["message-id tld", t]),
-            None => sink.feature(Family::Shape, &["message-id tld", &tld(m).to_ascii_lowercase()]),
+            None => sink.feature(
+                Family::Shape,
+                &["message-id tld", &tld(m).to_ascii_lowercase()],
+            ),
         },
     }
 

@@ -344,7 +344,8 @@ mod tests {
         let mut out = Vec::new();
         tokenize(&norm, |t| {
             // Every piece carries the hash of its own text.
-            if let Token::Word(p) | Token::Bigram(p) | Token::Katakana(p) | Token::Pair(_, p, _) = t {
+            if let Token::Word(p) | Token::Bigram(p) | Token::Katakana(p) | Token::Pair(_, p, _) = t
+            {
                 assert_eq!(p.hash, text_hash(p.text));
             }
             out.push(show(t));
@@ -366,6 +367,22 @@ mod tests {
         ] {
             assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
         }
+        // A word that mixes ASCII and other letters stays one word (ASCII fast path and general path agree).
+        let t = tokens("café crème naïve");
+        for want in [
+            "w:café",
+            "w:crème",
+            "w:naïve",
+            "p1:café_crème",
+            "p2:café_naïve",
+        ] {
+            assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
+        }
+        let t = tokens("ｱｶｳﾝﾄabc");
+        assert!(
+            t.contains(&"k:アカウント".to_string()) && t.contains(&"w:abc".to_string()),
+            "{t:?}"
+        );
         // Single letters are dropped, digit runs become lengths, very long words a length bucket.
         let t = tokens("a 12345 x supercalifragilisticexpialidocious");
         assert_eq!(t, vec!["n:5", "l:3"]);
@@ -413,7 +430,8 @@ mod tests {
         assert!(t.iter().any(|x| x == "w:verify"), "{t:?}");
         // "amazon" before the CJK run and "verify" after it are not paired.
         assert!(
-            !t.iter().any(|x| x == "p1:amazon_verify" || x == "p2:amazon_verify"),
+            !t.iter()
+                .any(|x| x == "p1:amazon_verify" || x == "p2:amazon_verify"),
             "{t:?}"
         );
         assert_eq!(counts.language(), "ja");
