@@ -164,13 +164,14 @@ pub fn judge(
     config: &ModelConfig,
 ) -> (Probabilities, Vec<Finding>) {
     with_feature_input(message, |input| {
-        let prediction = model.predict(input);
+        let indices = model.features(input);
+        let prediction = model.predict_indices(&indices);
         let probabilities = Probabilities {
             ham: prediction.probability(Label::Ham),
             spam: prediction.probability(Label::Spam),
             phish: prediction.probability(Label::Phish),
         };
-        let findings = findings_for(model, input, &prediction, config);
+        let findings = findings_for(model, input, &indices, &prediction, config);
         (probabilities, findings)
     })
 }
@@ -179,6 +180,7 @@ pub fn judge(
 fn findings_for(
     model: &Model,
     input: &FeatureInput<'_>,
+    indices: &[u32],
     prediction: &Prediction,
     config: &ModelConfig,
 ) -> Vec<Finding> {
@@ -214,7 +216,7 @@ fn findings_for(
             // The weight grows with the model's confidence in "not ham"; a sure call (≥ 0.84 with the default
             // weight 6) is enough to flag a message on its own.
             let mut finding = Finding::new(id, summary.clone()).scaled(spam + phish);
-            let top = model.explain(input, label, config.explain_features);
+            let top = model.explain_indices(input, indices, label, config.explain_features);
             if !top.is_empty() {
                 let list: Vec<String> = top.iter().map(ToString::to_string).collect();
                 finding =

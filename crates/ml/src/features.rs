@@ -2,9 +2,9 @@
 //! feature names (for explanations). Both go through the same [`extract`] walk, so an explanation names exactly
 //! the features the model scored. Every family is listed in [`Family`] and documented in `docs/ml.md`.
 
-use crate::hash::FeatureHasher;
+use crate::hash;
 use crate::input::FeatureInput;
-use crate::text::{self, Token};
+use crate::text::{self, Piece, Token};
 
 /// Most subject bytes read.
 pub const MAX_SUBJECT_BYTES: usize = 1024;
@@ -148,8 +148,20 @@ impl Family {
 
 /// Receives the features of a message.
 pub trait FeatureSink {
-    /// One feature: its family and its text parts.
-    fn feature(&mut self, family: Family, parts: &[&str]);
+    /// One feature: its family and its text parts with their hashes.
+    fn pieces(&mut self, family: Family, parts: &[Piece<'_>]);
+
+    /// One feature from plain text parts (hashed here).
+    fn feature(&mut self, family: Family, parts: &[&str]) {
+        match parts {
+            [a] => self.pieces(family, &[Piece::new(a)]),
+            [a, b] => self.pieces(family, &[Piece::new(a), Piece::new(b)]),
+            _ => {
+                let pieces: Vec<Piece<'_>> = parts.iter().map(|p| Piece::new(p)).collect();
+                self.pieces(family, &pieces);
+            }
+        }
+    }
 }
 
 /// Collects hashed indices in a space of `2^bits`.
@@ -180,19 +192,23 @@ impl HashedSink {
 
 impl FeatureSink for HashedSink {
     #[inline]
-    fn feature(&mut self, family: Family, parts: &[&str]) {
-        self.indices.push(feature_index(family, parts, self.bits));
+    fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
+        self.indices.push(piece_index(family, parts, self.bits));
     }
 }
 
-/// The index of one feature.
-#[inline]
+/// The index of one feature given as text parts.
 pub fn feature_index(family: Family, parts: &[&str], bits: u8) -> u32 {
-    let mut h = FeatureHasher::new(family as u8);
-    for p in parts {
-        h.part(p);
-    }
-    h.index(bits)
+    hash::slot(hash::hash_feature(family as u8, parts), bits)
+}
+
+/// The index of one feature given as hashed pieces (the same index as [`feature_index`] of their texts).
+#[inline]
+pub fn piece_index(family: Family, parts: &[Piece<'_>], bits: u8) -> u32 {
+    hash::slot(
+        hash::combine_iter(family as u8, parts.iter().map(|p| p.hash)),
+        bits,
+    )
 }
 
 /// Collects readable names with their indices.
@@ -227,17 +243,33 @@ impl<'w> NamedSink<'w> {
 }
 
 impl FeatureSink for NamedSink<'_> {
-    fn feature(&mut self, family: Family, parts: &[&str]) {
-        let index = feature_index(family, parts, self.bits);
+    fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
+        let index = piece_index(family, parts, self.bits);
         if self
             .wanted
             .is_some_and(|w| w.binary_search(&index).is_err())
         {
             return;
         }
-        self.features
-            .push((index, format!("{} '{}'", family.label(), parts.join(" "))));
+        let mut name = format!("{} '", family.label());
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                name.push(' ');
+            }
+            name.push_str(p.text);
+        }
+        name.push('\'');
+        self.features.push((index, name));
     }
+}
+
+/// `text` ASCII-lower-cased into `buf` when it fits (else `None`): no allocation.
+fn ascii_lower<'b>(text: &str, buf: &'b mut [u8; 64]) -> Option<&'b str> {
+    let out = buf.get_mut(..text.len())?;
+    out.copy_from_slice(text.as_bytes());
+    out.make_ascii_lowercase();
+    // Lower-casing ASCII bytes keeps UTF-8 valid.
+    std::str::from_utf8(out).ok()
 }
 
 const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
@@ -267,14 +299,22 @@ fn text_tokens(sink: &mut impl FeatureSink, text: &str, subject: bool) -> text::
         )
     };
     text::tokenize(text, |t| match t {
-        Token::Word(w) => sink.feature(word, &[w]),
-        Token::Pair(a, b, 1) => sink.feature(pair1, &[a, b]),
-        Token::Pair(a, b, _) => sink.feature(pair2, &[a, b]),
-        Token::Bigram(b) => sink.feature(chars, &[b]),
-        Token::Katakana(k) => sink.feature(kata, &[k]),
+        Token::Word(w) => sink.pieces(word, &[w]),
+        Token::Pair(a, b, 1) => sink.pieces(pair1, &[a, b]),
+        Token::Pair(a, b, _) => sink.pieces(pair2, &[a, b]),
+        Token::Bigram(b) => sink.pieces(chars, &[b]),
+        Token::Katakana(k) => sink.pieces(kata, &[k]),
         Token::Number(n) => sink.feature(Family::Number, &[DIGITS[usize::from(n.min(9))]]),
         Token::LongWord(n) => sink.feature(Family::LongWord, &[DIGITS[usize::from(n.min(9))]]),
     })
+}
+
+/// `domain` (any case) is `parent` or below it (`parent` lower-case).
+fn ends_with_domain(domain: &str, parent: &str) -> bool {
+    let (d, p) = (domain.as_bytes(), parent.as_bytes());
+    d.len() >= p.len()
+        && d[d.len() - p.len()..].eq_ignore_ascii_case(p)
+        && (d.len() == p.len() || d[d.len() - p.len() - 1] == b'.')
 }
 
 /// The last label of a domain.
@@ -350,18 +390,19 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
         &["body bytes", bucket(body.len() as u64)],
     );
 
-    // Header names and shapes.
-    let mut names: Vec<String> = input
-        .header_names
-        .iter()
-        .take(4 * MAX_LIST)
-        .map(|n| n.trim().to_ascii_lowercase())
-        .filter(|n| !n.is_empty() && n.len() <= 40 && !ignored_header(n))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    for n in &names {
-        sink.feature(Family::Header, &[n]);
+    // Header names and shapes (repeats are dropped with the other duplicate features).
+    let mut buf = [0u8; 64];
+    for name in input.header_names.iter().take(4 * MAX_LIST) {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 40 {
+            continue;
+        }
+        let Some(lower) = ascii_lower(name, &mut buf) else {
+            continue;
+        };
+        if !ignored_header(lower) {
+            sink.feature(Family::Header, &[lower]);
+        }
     }
     let raw_subject = text::truncate(input.raw_subject, MAX_SUBJECT_BYTES);
     let letters = raw_subject.chars().filter(|c| c.is_alphabetic()).count();
@@ -380,15 +421,18 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
     if raw_subject.contains('$') {
         sink.feature(Family::Shape, &["subject $"]);
     }
-    match (
-        input.message_id_domain.map(str::to_ascii_lowercase),
-        input.from_domain,
-    ) {
+    match (input.message_id_domain, input.from_domain) {
         (None, _) => sink.feature(Family::Shape, &["no message-id domain"]),
-        (Some(m), Some(f)) if m == f || m.ends_with(&format!(".{f}")) => {
+        (Some(m), Some(f)) if ends_with_domain(m, f) => {
             sink.feature(Family::Shape, &["message-id domain is sender's"]);
         }
-        (Some(m), _) => sink.feature(Family::Shape, &["message-id tld", tld(&m)]),
+        (Some(m), _) => match ascii_lower(tld(m), &mut buf) {
+            Some(t) => sink.feature(Family::Shape, &["message-id tld", t]),
+            None => sink.feature(
+                Family::Shape,
+                &["message-id tld", &tld(m).to_ascii_lowercase()],
+            ),
+        },
     }
 
     // Sender.
@@ -412,7 +456,7 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
         let name = text::normalize(text::truncate(input.from_name, 256));
         text::tokenize(&name, |t| match t {
             Token::Word(w) | Token::Bigram(w) | Token::Katakana(w) => {
-                sink.feature(Family::SenderName, &[w]);
+                sink.pieces(Family::SenderName, &[w]);
             }
             _ => {}
         });
@@ -463,9 +507,11 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
             if words >= MAX_PATH_WORDS {
                 break;
             }
-            if (3..=20).contains(&word.len()) && !word.bytes().all(|b| b.is_ascii_digit()) {
-                let lower = word.to_ascii_lowercase();
-                sink.feature(Family::UrlPath, &[&lower]);
+            if (3..=20).contains(&word.len())
+                && !word.bytes().all(|b| b.is_ascii_digit())
+                && let Some(lower) = ascii_lower(word, &mut buf)
+            {
+                sink.feature(Family::UrlPath, &[lower]);
                 words += 1;
             }
         }

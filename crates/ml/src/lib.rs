@@ -26,7 +26,7 @@ pub use train::{Example, TrainError, TrainOptions, TrainReport};
 
 /// Version of the feature extraction (tokeniser, families, hashing). Models record it and are refused by a
 /// build that extracts differently. Bump it with any change to [`features`], [`text`] or [`hash`] output.
-pub const FEATURE_VERSION: u16 = 1;
+pub const FEATURE_VERSION: u16 = 2;
 
 /// Default size of the hashed feature space (`2^20` slots).
 pub const DEFAULT_BITS: u8 = 20;

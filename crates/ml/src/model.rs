@@ -215,6 +215,18 @@ impl Model {
 
     /// The `n` features of `input` that pushed it most towards `label`, strongest first, in readable form.
     pub fn explain(&self, input: &FeatureInput<'_>, label: Label, n: usize) -> Vec<Contribution> {
+        self.explain_indices(input, &self.features(input), label, n)
+    }
+
+    /// [`Model::explain`] when the feature indices of `input` ([`Model::features`]) are already known: saves
+    /// extracting them again.
+    pub fn explain_indices(
+        &self,
+        input: &FeatureInput<'_>,
+        indices: &[u32],
+        label: Label,
+        n: usize,
+    ) -> Vec<Contribution> {
         let t = self.temperature.max(1e-3);
         let k = label.index();
         let push = |i: u32| -> Option<f32> {
@@ -228,10 +240,9 @@ impl Model {
             Some((w[k] - against) / t)
         };
         // Rank on hashed indices first; only the winners are turned into readable names.
-        let mut ranked: Vec<(u32, f32)> = self
-            .features(input)
-            .into_iter()
-            .filter_map(|i| push(i).filter(|w| *w > 0.0).map(|w| (i, w)))
+        let mut ranked: Vec<(u32, f32)> = indices
+            .iter()
+            .filter_map(|&i| push(i).filter(|w| *w > 0.0).map(|w| (i, w)))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(n);

@@ -12,20 +12,43 @@ use std::borrow::Cow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
+use crate::hash::text_hash;
+
 /// Words longer than this (in characters) become a length feature instead of a word.
 pub const MAX_WORD_CHARS: usize = 20;
+
+/// A piece of text with its [`text_hash`], computed once by the tokeniser and reused by every feature the piece
+/// is part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// The text.
+    pub text: &'a str,
+    /// Its [`text_hash`].
+    pub hash: u64,
+}
+
+impl<'a> Piece<'a> {
+    /// A piece and its hash.
+    #[inline]
+    pub fn new(text: &'a str) -> Piece<'a> {
+        Piece {
+            text,
+            hash: text_hash(text),
+        }
+    }
+}
 
 /// One token of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token<'a> {
     /// A word of a space-separated script (2 to [`MAX_WORD_CHARS`] characters, not all digits).
-    Word(&'a str),
+    Word(Piece<'a>),
     /// Two words at a distance of 1 (adjacent) or 2 (one word between).
-    Pair(&'a str, &'a str, u8),
+    Pair(Piece<'a>, Piece<'a>, u8),
     /// Two neighbouring CJK characters (or a lone CJK character).
-    Bigram(&'a str),
+    Bigram(Piece<'a>),
     /// A whole katakana run (2 to [`MAX_WORD_CHARS`] characters).
-    Katakana(&'a str),
+    Katakana(Piece<'a>),
     /// A run of digits, by length (capped at 9).
     Number(u8),
     /// A word longer than [`MAX_WORD_CHARS`], by length bucket (capped at 9 = 90+ characters).
@@ -151,11 +174,12 @@ fn count_script(c: char, counts: &mut ScriptCounts) {
 }
 
 /// Splits normalised `text` into tokens, calling `emit` for each, and returns the script counts.
-/// Allocation-free: tokens borrow from `text`.
+/// Allocation-free: tokens borrow from `text`, and each word is hashed once.
 pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCounts {
     let mut counts = ScriptCounts::default();
+    let bytes = text.as_bytes();
     // Last two words, for pairs.
-    let mut window: [Option<&'a str>; 2] = [None, None];
+    let mut window: [Option<Piece<'a>>; 2] = [None, None];
     let mut word_start: Option<usize> = None;
     let mut word_chars = 0usize;
     let mut cjk_start: Option<usize> = None;
@@ -163,7 +187,46 @@ pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCou
     let mut kata_start: Option<usize> = None;
     let mut kata_chars = 0usize;
 
-    for (i, c) in text.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            // ASCII fast path (most mail): no CJK or katakana here, so open runs end.
+            if let Some(start) = kata_start.take() {
+                if (2..=MAX_WORD_CHARS).contains(&kata_chars) {
+                    emit(Token::Katakana(Piece::new(&text[start..i])));
+                }
+                kata_chars = 0;
+            }
+            if let Some(start) = cjk_start.take() {
+                if cjk_prev == Some(start) {
+                    emit(Token::Bigram(Piece::new(&text[start..i])));
+                }
+                cjk_prev = None;
+            }
+            if b.is_ascii_alphanumeric() {
+                if word_start.is_none() {
+                    word_start = Some(i);
+                }
+                // The rest of the ASCII run of this word in one tight loop.
+                let run = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    counts.latin += u32::from(bytes[i].is_ascii_alphabetic());
+                    i += 1;
+                }
+                word_chars += i - run;
+                continue;
+            }
+            if let Some(start) = word_start.take() {
+                finish_word(text, start, i, word_chars, &mut window, &mut emit);
+                word_chars = 0;
+            }
+            i += 1;
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         count_script(c, &mut counts);
         let cjk = is_cjk(c);
         let wordish = !cjk && c.is_alphanumeric();
@@ -186,7 +249,7 @@ pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCou
             kata_chars += 1;
         } else if let Some(start) = kata_start.take() {
             if (2..=MAX_WORD_CHARS).contains(&kata_chars) {
-                emit(Token::Katakana(&text[start..i]));
+                emit(Token::Katakana(Piece::new(&text[start..i])));
             }
             kata_chars = 0;
         }
@@ -198,16 +261,17 @@ pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCou
                 window = [None, None];
             }
             if let Some(p) = cjk_prev {
-                emit(Token::Bigram(&text[p..i + c.len_utf8()]));
+                emit(Token::Bigram(Piece::new(&text[p..i + c.len_utf8()])));
             }
             cjk_prev = Some(i);
         } else if let Some(start) = cjk_start.take() {
             // A lone CJK character is a unigram.
             if cjk_prev == Some(start) {
-                emit(Token::Bigram(&text[start..i]));
+                emit(Token::Bigram(Piece::new(&text[start..i])));
             }
             cjk_prev = None;
         }
+        i += c.len_utf8();
     }
     let end = text.len();
     if let Some(start) = word_start {
@@ -216,12 +280,12 @@ pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCou
     if let Some(start) = kata_start
         && (2..=MAX_WORD_CHARS).contains(&kata_chars)
     {
-        emit(Token::Katakana(&text[start..end]));
+        emit(Token::Katakana(Piece::new(&text[start..end])));
     }
     if let Some(start) = cjk_start
         && cjk_prev == Some(start)
     {
-        emit(Token::Bigram(&text[start..end]));
+        emit(Token::Bigram(Piece::new(&text[start..end])));
     }
     counts
 }
@@ -231,7 +295,7 @@ fn finish_word<'a>(
     start: usize,
     end: usize,
     chars: usize,
-    window: &mut [Option<&'a str>; 2],
+    window: &mut [Option<Piece<'a>>; 2],
     emit: &mut impl FnMut(Token<'a>),
 ) {
     let w = &text[start..end];
@@ -249,6 +313,7 @@ fn finish_word<'a>(
         *window = [None, None];
         return;
     }
+    let w = Piece::new(w);
     emit(Token::Word(w));
     if let Some(prev) = window[1] {
         emit(Token::Pair(prev, w, 1));
@@ -263,18 +328,27 @@ fn finish_word<'a>(
 mod tests {
     use super::*;
 
+    fn show(t: Token<'_>) -> String {
+        match t {
+            Token::Word(w) => format!("w:{}", w.text),
+            Token::Pair(a, b, d) => format!("p{d}:{}_{}", a.text, b.text),
+            Token::Bigram(b) => format!("b:{}", b.text),
+            Token::Katakana(k) => format!("k:{}", k.text),
+            Token::Number(n) => format!("n:{n}"),
+            Token::LongWord(n) => format!("l:{n}"),
+        }
+    }
+
     fn tokens(text: &str) -> Vec<String> {
         let norm = normalize(text);
         let mut out = Vec::new();
         tokenize(&norm, |t| {
-            out.push(match t {
-                Token::Word(w) => format!("w:{w}"),
-                Token::Pair(a, b, d) => format!("p{d}:{a}_{b}"),
-                Token::Bigram(b) => format!("b:{b}"),
-                Token::Katakana(k) => format!("k:{k}"),
-                Token::Number(n) => format!("n:{n}"),
-                Token::LongWord(n) => format!("l:{n}"),
-            });
+            // Every piece carries the hash of its own text.
+            if let Token::Word(p) | Token::Bigram(p) | Token::Katakana(p) | Token::Pair(_, p, _) = t
+            {
+                assert_eq!(p.hash, text_hash(p.text));
+            }
+            out.push(show(t));
         });
         out
     }
@@ -293,6 +367,22 @@ mod tests {
         ] {
             assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
         }
+        // A word that mixes ASCII and other letters stays one word (ASCII fast path and general path agree).
+        let t = tokens("café crème naïve");
+        for want in [
+            "w:café",
+            "w:crème",
+            "w:naïve",
+            "p1:café_crème",
+            "p2:café_naïve",
+        ] {
+            assert!(t.contains(&want.to_string()), "{want} missing from {t:?}");
+        }
+        let t = tokens("ｱｶｳﾝﾄabc");
+        assert!(
+            t.contains(&"k:アカウント".to_string()) && t.contains(&"w:abc".to_string()),
+            "{t:?}"
+        );
         // Single letters are dropped, digit runs become lengths, very long words a length bucket.
         let t = tokens("a 12345 x supercalifragilisticexpialidocious");
         assert_eq!(t, vec!["n:5", "l:3"]);
@@ -333,14 +423,15 @@ mod tests {
     fn mixed_scripts() {
         let text = normalize("【重要】Amazonアカウントの確認 — verify at amazon-co-jp.example");
         let mut t = Vec::new();
-        let counts = tokenize(&text, |tok| t.push(format!("{tok:?}")));
-        assert!(t.iter().any(|x| x == "Word(\"amazon\")"), "{t:?}");
-        assert!(t.iter().any(|x| x == "Katakana(\"アカウント\")"), "{t:?}");
-        assert!(t.iter().any(|x| x == "Bigram(\"確認\")"), "{t:?}");
-        assert!(t.iter().any(|x| x == "Word(\"verify\")"), "{t:?}");
+        let counts = tokenize(&text, |tok| t.push(show(tok)));
+        assert!(t.iter().any(|x| x == "w:amazon"), "{t:?}");
+        assert!(t.iter().any(|x| x == "k:アカウント"), "{t:?}");
+        assert!(t.iter().any(|x| x == "b:確認"), "{t:?}");
+        assert!(t.iter().any(|x| x == "w:verify"), "{t:?}");
         // "amazon" before the CJK run and "verify" after it are not paired.
         assert!(
-            !t.iter().any(|x| x.contains("Pair(\"amazon\", \"verify\"")),
+            !t.iter()
+                .any(|x| x == "p1:amazon_verify" || x == "p2:amazon_verify"),
             "{t:?}"
         );
         assert_eq!(counts.language(), "ja");
