@@ -7,10 +7,13 @@
 //! skipped with a message, or fails under MAMORI_REQUIRE_PEERS=1.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+mod daemon;
+use daemon::{Daemon, free_port, wait_for};
 
 const TOKEN: &str = "integration-test-token";
 
@@ -30,13 +33,6 @@ fn peers_missing() -> Option<String> {
         return Some("not running as root".into());
     }
     None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -122,15 +118,6 @@ impl Drop for Postfix {
             .arg(&self.config)
             .arg("stop")
             .output();
-    }
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -245,17 +232,6 @@ postlog unix-dgram n - n - 1 postlogd
         "Postfix smtpd",
     );
     pf
-}
-
-fn wait_for(mut ok: impl FnMut() -> bool, what: &str) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn delivered(maildir: &Path) -> Vec<PathBuf> {

@@ -2,28 +2,15 @@
 //! rejected and the one in force stays, SIGTERM stops the daemon cleanly (exit status 0, Unix socket removed).
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+mod daemon;
+use daemon::{Daemon, free_port, wait_for};
+
 const TOKEN: &str = "signals-test-token";
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 fn get(port: u16, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -35,17 +22,6 @@ fn get(port: u16, path: &str) -> Option<String> {
     let mut out = Vec::new();
     s.read_to_end(&mut out).ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
-}
-
-fn wait_for(mut ok: impl FnMut() -> bool, what: &str) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn signal(child: &Child, name: &str) {

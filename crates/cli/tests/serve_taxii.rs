@@ -2,28 +2,15 @@
 //! default), and leaves it out when switched off.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod daemon;
+use daemon::{Daemon, free_port};
+
 const SECRET: &str = "serve-taxii-test-secret";
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
 
 /// One GET, `Connection: close`; returns (status, head, body).
 fn get(port: u16, path: &str, authorization: &str) -> (u16, String, String) {
