@@ -21,6 +21,11 @@ const MAX_CANDIDATES: usize = 8;
 /// Candidate passwords written after a password label in `text`, in order of appearance. Full-width ASCII is
 /// folded to ASCII (`ｐａｓｓ１２３` → `pass123`) because Japanese mail often writes passwords that way.
 pub fn passwords_in_text(text: &str) -> Vec<String> {
+    // Runs on the body of every message with attachments: most bodies name no password at all, and the full scan
+    // below (char vectors, ten labels tried at every position) is costly.
+    if !may_name_a_password(text) {
+        return Vec::new();
+    }
     let folded: Vec<char> = text.chars().map(fold_width).collect();
     let lower: Vec<char> = folded.iter().flat_map(|c| c.to_lowercase()).collect();
     // to_lowercase can change lengths only for non-ASCII letters that do not occur in passwords we keep; guard
@@ -113,6 +118,23 @@ fn is_prose(value: &str) -> bool {
     .any(|w| v == *w || v.starts_with("http"))
 }
 
+/// False only when no label can match: the ASCII labels all begin with "pw" or "pass" in some case, the others
+/// occur literally, and full-width/half-width forms (U+FF00–U+FFEF, whose UTF-8 starts EF BC–EF BF) are left to
+/// the full scan because they fold to ASCII.
+fn may_name_a_password(text: &str) -> bool {
+    let b = text.as_bytes();
+    let ascii_label = memchr::memchr2_iter(b'p', b'P', b).any(|i| {
+        let rest = &b[i + 1..];
+        rest.first().is_some_and(|c| c.eq_ignore_ascii_case(&b'w'))
+            || rest
+                .get(..3)
+                .is_some_and(|r| r.eq_ignore_ascii_case(b"ass"))
+    });
+    ascii_label
+        || memchr::memchr_iter(0xEF, b).any(|i| matches!(b.get(i + 1), Some(0xBC..=0xBF)))
+        || LABELS.iter().any(|l| !l.is_ascii() && text.contains(l))
+}
+
 fn starts_with(hay: &[char], at: usize, needle: &str) -> bool {
     needle
         .chars()
@@ -137,6 +159,30 @@ pub fn is_password_notice(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_test_lets_every_label_form_through() {
+        for text in [
+            "PW: abc123",
+            "pwd=abc123",
+            "PaSsWoRd: abc123",
+            "ｐａｓｓ：ａｂｃ１２３",
+            "ﾊﾟｽﾜｰﾄﾞ：abc123",
+            "パスワード：abc123",
+            "暗証番号 1234",
+            "解凍キー：abc123",
+        ] {
+            assert!(may_name_a_password(text), "{text}");
+        }
+        for text in ["", "p", "Hello, see the attached report.", "upward", "ｐ"] {
+            assert_eq!(
+                may_name_a_password(text),
+                text.contains('ｐ') || text == "upward",
+                "{text}"
+            );
+        }
+        assert!(passwords_in_text("Hello, see the attached report.").is_empty());
+    }
 
     #[test]
     fn finds_japanese_and_english_passwords() {
