@@ -5,7 +5,10 @@
 use std::borrow::Cow;
 
 use mamori_mail::{AnomalyKind, Message};
-use mamori_ml::{AttachmentFacts, FeatureInput, Label, Model, Prediction, Structure, UrlFacts};
+use mamori_ml::{
+    AttachmentFacts, CLASSES, Contribution, FeatureInput, Label, Model, Prediction, Structure,
+    UrlFacts,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
@@ -164,26 +167,32 @@ pub fn judge(
     config: &ModelConfig,
 ) -> (Probabilities, Vec<Finding>) {
     with_feature_input(message, |input| {
-        let indices = model.features(input);
-        let prediction = model.predict_indices(&indices);
+        let scored = model.score(input);
+        let prediction = scored.prediction;
         let probabilities = Probabilities {
             ham: prediction.probability(Label::Ham),
             spam: prediction.probability(Label::Spam),
             phish: prediction.probability(Label::Phish),
         };
-        let findings = findings_for(model, input, &indices, &prediction, config);
+        let labels = flagged_labels(&prediction, config);
+        // Explaining costs a walk of its own: only for messages that get a finding.
+        let findings = if labels.is_empty() {
+            Vec::new()
+        } else {
+            let n = config.explain_features;
+            let mut wanted = [0; CLASSES];
+            for label in &labels {
+                wanted[label.index()] = n;
+            }
+            let mut strongest = model.strongest(input, &scored, wanted);
+            findings_for(&prediction, &labels, &mut strongest)
+        };
         (probabilities, findings)
     })
 }
 
-/// The findings for a prediction (empty when the message looks like ham).
-fn findings_for(
-    model: &Model,
-    input: &FeatureInput<'_>,
-    indices: &[u32],
-    prediction: &Prediction,
-    config: &ModelConfig,
-) -> Vec<Finding> {
+/// The classes the model reports a finding for under `config` (none when the message looks like ham).
+fn flagged_labels(prediction: &Prediction, config: &ModelConfig) -> Vec<Label> {
     let spam = prediction.probability(Label::Spam);
     let phish = prediction.probability(Label::Phish);
     let mut labels = Vec::new();
@@ -200,6 +209,17 @@ fn findings_for(
             Label::Spam
         });
     }
+    labels
+}
+
+/// The findings for the flagged classes, with the strongest features towards each as evidence.
+fn findings_for(
+    prediction: &Prediction,
+    labels: &[Label],
+    strongest: &mut [Vec<Contribution>; CLASSES],
+) -> Vec<Finding> {
+    let spam = prediction.probability(Label::Spam);
+    let phish = prediction.probability(Label::Phish);
     let summary = format!(
         "model probabilities: ham {:.3}, spam {:.3}, phish {:.3}",
         prediction.probability(Label::Ham),
@@ -207,22 +227,21 @@ fn findings_for(
         phish
     );
     labels
-        .into_iter()
-        .map(|label| {
-            let (id, p) = match label {
-                Label::Phish => ("content.model.phish", phish),
-                _ => ("content.model.spam", spam),
+        .iter()
+        .map(|&label| {
+            let id = match label {
+                Label::Phish => "content.model.phish",
+                _ => "content.model.spam",
             };
             // The weight grows with the model's confidence in "not ham"; a sure call (≥ 0.84 with the default
             // weight 6) is enough to flag a message on its own.
             let mut finding = Finding::new(id, summary.clone()).scaled(spam + phish);
-            let top = model.explain_indices(input, indices, label, config.explain_features);
+            let top = std::mem::take(&mut strongest[label.index()]);
             if !top.is_empty() {
                 let list: Vec<String> = top.iter().map(ToString::to_string).collect();
                 finding =
                     finding.with(format!("strongest {} features: {}", label, list.join(", ")));
             }
-            let _ = p;
             finding
         })
         .collect()

@@ -151,6 +151,12 @@ pub trait FeatureSink {
     /// One feature: its family and its text parts with their hashes.
     fn pieces(&mut self, family: Family, parts: &[Piece<'_>]);
 
+    /// True when the sink wants no more features: [`extract`] may then stop early, and the features it has not
+    /// given yet are never given.
+    fn done(&self) -> bool {
+        false
+    }
+
     /// One feature from plain text parts (hashed here).
     fn feature(&mut self, family: Family, parts: &[&str]) {
         match parts {
@@ -213,54 +219,42 @@ pub fn piece_index(family: Family, parts: &[Piece<'_>], bits: u8) -> u32 {
 
 /// Collects readable names with their indices.
 #[derive(Debug)]
-pub struct NamedSink<'w> {
+pub struct NamedSink {
     bits: u8,
-    /// Only these indices are named (all when `None`): naming costs an allocation per feature, and an
-    /// explanation needs only a handful.
-    wanted: Option<&'w [u32]>,
     /// (index, readable name) in extraction order, possibly repeated.
     pub features: Vec<(u32, String)>,
 }
 
-impl<'w> NamedSink<'w> {
+impl NamedSink {
     /// An empty sink for a space of `2^bits`.
-    pub fn new(bits: u8) -> NamedSink<'w> {
+    pub fn new(bits: u8) -> NamedSink {
         NamedSink {
             bits,
-            wanted: None,
-            features: Vec::new(),
-        }
-    }
-
-    /// A sink that names only the indices in `wanted` (sorted).
-    pub fn only(bits: u8, wanted: &'w [u32]) -> NamedSink<'w> {
-        NamedSink {
-            bits,
-            wanted: Some(wanted),
             features: Vec::new(),
         }
     }
 }
 
-impl FeatureSink for NamedSink<'_> {
+impl FeatureSink for NamedSink {
     fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
-        let index = piece_index(family, parts, self.bits);
-        if self
-            .wanted
-            .is_some_and(|w| w.binary_search(&index).is_err())
-        {
-            return;
-        }
-        let mut name = format!("{} '", family.label());
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                name.push(' ');
-            }
-            name.push_str(p.text);
-        }
-        name.push('\'');
-        self.features.push((index, name));
+        let mut name = String::new();
+        write_name(&mut name, family, parts);
+        self.features
+            .push((piece_index(family, parts, self.bits), name));
     }
+}
+
+/// Appends the readable name of a feature to `out`: `token 'パスワード'`, `words 'verify your'`.
+pub fn write_name(out: &mut String, family: Family, parts: &[Piece<'_>]) {
+    out.push_str(family.label());
+    out.push_str(" '");
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(p.text);
+    }
+    out.push('\'');
 }
 
 /// `text` ASCII-lower-cased into `buf` when it fits (else `None`): no allocation.
@@ -298,14 +292,17 @@ fn text_tokens(sink: &mut impl FeatureSink, text: &str, subject: bool) -> text::
             Family::Katakana,
         )
     };
-    text::tokenize(text, |t| match t {
-        Token::Word(w) => sink.pieces(word, &[w]),
-        Token::Pair(a, b, 1) => sink.pieces(pair1, &[a, b]),
-        Token::Pair(a, b, _) => sink.pieces(pair2, &[a, b]),
-        Token::Bigram(b) => sink.pieces(chars, &[b]),
-        Token::Katakana(k) => sink.pieces(kata, &[k]),
-        Token::Number(n) => sink.feature(Family::Number, &[DIGITS[usize::from(n.min(9))]]),
-        Token::LongWord(n) => sink.feature(Family::LongWord, &[DIGITS[usize::from(n.min(9))]]),
+    text::tokenize_until(text, |t| {
+        match t {
+            Token::Word(w) => sink.pieces(word, &[w]),
+            Token::Pair(a, b, 1) => sink.pieces(pair1, &[a, b]),
+            Token::Pair(a, b, _) => sink.pieces(pair2, &[a, b]),
+            Token::Bigram(b) => sink.pieces(chars, &[b]),
+            Token::Katakana(k) => sink.pieces(kata, &[k]),
+            Token::Number(n) => sink.feature(Family::Number, &[DIGITS[usize::from(n.min(9))]]),
+            Token::LongWord(n) => sink.feature(Family::LongWord, &[DIGITS[usize::from(n.min(9))]]),
+        }
+        !sink.done()
     })
 }
 
@@ -355,41 +352,18 @@ fn mailer_name(mailer: &str) -> String {
     out.chars().take(40).collect()
 }
 
-/// Walks every feature of `input` into `sink`.
+/// Walks every feature of `input` into `sink`, stopping early when the sink is [`FeatureSink::done`].
 pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
-    // Text.
-    let subject = text::normalize(text::truncate(input.subject, MAX_SUBJECT_BYTES));
-    let subject_counts = text_tokens(sink, &subject, true);
-    let body = text::normalize(text::truncate(input.body, MAX_BODY_BYTES));
-    let mut counts = text_tokens(sink, &body, false);
-    if !input.html_extra.is_empty() {
-        let extra = text::normalize(text::truncate(input.html_extra, MAX_BODY_BYTES));
-        let c = text_tokens(sink, &extra, false);
-        counts.latin += c.latin;
-        counts.han += c.han;
-        counts.kana += c.kana;
-        counts.hangul += c.hangul;
-        counts.cyrillic += c.cyrillic;
-        counts.other += c.other;
+    // The short, non-text features come first, so that a walk that needs only them (naming the features of an
+    // explanation) can stop before the body.
+    envelope_features(input, sink);
+    if !sink.done() {
+        text_features(input, sink);
     }
-    counts.latin += subject_counts.latin;
-    counts.han += subject_counts.han;
-    counts.kana += subject_counts.kana;
-    counts.hangul += subject_counts.hangul;
-    counts.cyrillic += subject_counts.cyrillic;
-    counts.other += subject_counts.other;
-    sink.feature(Family::Language, &[counts.language()]);
-    if counts.mixed() {
-        sink.feature(Family::Language, &["mixed scripts"]);
-    }
-    if subject.trim().is_empty() {
-        sink.feature(Family::Structure, &["no subject"]);
-    }
-    sink.feature(
-        Family::Structure,
-        &["body bytes", bucket(body.len() as u64)],
-    );
+}
 
+/// Headers, sender, links, MIME structure and attachments.
+fn envelope_features(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
     // Header names and shapes (repeats are dropped with the other duplicate features).
     let mut buf = [0u8; 64];
     for name in input.header_names.iter().take(4 * MAX_LIST) {
@@ -571,6 +545,45 @@ pub fn extract(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
     }
 }
 
+/// Subject, body and HTML text, and what their scripts and sizes say.
+fn text_features(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
+    // Text.
+    let subject = text::normalize(text::truncate(input.subject, MAX_SUBJECT_BYTES));
+    let subject_counts = text_tokens(sink, &subject, true);
+    if sink.done() {
+        return;
+    }
+    let body = text::normalize(text::truncate(input.body, MAX_BODY_BYTES));
+    let mut counts = text_tokens(sink, &body, false);
+    if !input.html_extra.is_empty() && !sink.done() {
+        let extra = text::normalize(text::truncate(input.html_extra, MAX_BODY_BYTES));
+        let c = text_tokens(sink, &extra, false);
+        counts.latin += c.latin;
+        counts.han += c.han;
+        counts.kana += c.kana;
+        counts.hangul += c.hangul;
+        counts.cyrillic += c.cyrillic;
+        counts.other += c.other;
+    }
+    counts.latin += subject_counts.latin;
+    counts.han += subject_counts.han;
+    counts.kana += subject_counts.kana;
+    counts.hangul += subject_counts.hangul;
+    counts.cyrillic += subject_counts.cyrillic;
+    counts.other += subject_counts.other;
+    sink.feature(Family::Language, &[counts.language()]);
+    if counts.mixed() {
+        sink.feature(Family::Language, &["mixed scripts"]);
+    }
+    if subject.trim().is_empty() {
+        sink.feature(Family::Structure, &["no subject"]);
+    }
+    sink.feature(
+        Family::Structure,
+        &["body bytes", bucket(body.len() as u64)],
+    );
+}
+
 /// The sorted, de-duplicated feature indices of `input` in a space of `2^bits`.
 pub fn hashed(input: &FeatureInput<'_>, bits: u8) -> Vec<u32> {
     let mut sink = HashedSink::new(bits);
@@ -578,13 +591,9 @@ pub fn hashed(input: &FeatureInput<'_>, bits: u8) -> Vec<u32> {
     sink.finish()
 }
 
-/// The readable features of `input` with their indices, first occurrence of each index only; only the indices in
-/// `wanted` (sorted) when it is given.
-pub fn named(input: &FeatureInput<'_>, bits: u8, wanted: Option<&[u32]>) -> Vec<(u32, String)> {
-    let mut sink = match wanted {
-        Some(w) => NamedSink::only(bits, w),
-        None => NamedSink::new(bits),
-    };
+/// The readable features of `input` with their indices, first occurrence of each index only.
+pub fn named(input: &FeatureInput<'_>, bits: u8) -> Vec<(u32, String)> {
+    let mut sink = NamedSink::new(bits);
     extract(input, &mut sink);
     let mut seen = std::collections::HashSet::new();
     sink.features.retain(|(i, _)| seen.insert(*i));
@@ -623,10 +632,7 @@ mod tests {
 
     #[test]
     fn families_present_and_readable() {
-        let names: Vec<String> = named(&sample(), 20, None)
-            .into_iter()
-            .map(|(_, n)| n)
-            .collect();
+        let names: Vec<String> = named(&sample(), 20).into_iter().map(|(_, n)| n).collect();
         for want in [
             "subject token 'アカウント'",
             "subject chars '重要'",
@@ -661,16 +667,67 @@ mod tests {
         assert_eq!(h1, h2);
         assert!(h1.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
         assert!(h1.iter().all(|&i| i < (1 << 18)));
-        let mut from_named: Vec<u32> = named(&input, 18, None)
-            .into_iter()
-            .map(|(i, _)| i)
-            .collect();
+        let mut from_named: Vec<u32> = named(&input, 18).into_iter().map(|(i, _)| i).collect();
         from_named.sort_unstable();
         assert_eq!(h1, from_named);
         // Full-width input gives the same features as its normalised form.
         let mut wide = sample();
         wide.body = "Ｐｌｅａｓｅ ｖｅｒｉｆｙ ｙｏｕｒ ｐａｓｓｗｏｒｄ ａｔ ｔｈｅ ｌｉｎｋ ｂｅｌｏｗ. ﾊﾟｽﾜｰﾄﾞを変更してください。";
         assert_eq!(hashed(&wide, 18), h1);
+    }
+
+    /// Takes features until it has `limit` of them.
+    struct FirstFew {
+        limit: usize,
+        names: Vec<String>,
+    }
+
+    impl FeatureSink for FirstFew {
+        fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
+            let mut name = String::new();
+            write_name(&mut name, family, parts);
+            self.names.push(name);
+        }
+
+        fn done(&self) -> bool {
+            self.names.len() >= self.limit
+        }
+    }
+
+    #[test]
+    fn a_done_sink_stops_the_walk_in_the_same_order() {
+        let input = sample();
+        let all: Vec<String> = named(&input, 20).into_iter().map(|(_, n)| n).collect();
+        let mut everything = NamedSink::new(20);
+        extract(&input, &mut everything);
+        assert!(everything.features.len() > 30);
+        // Envelope features first, text last.
+        assert!(
+            everything.features[0].1.starts_with("header ")
+                || everything.features[0].1.starts_with("shape ")
+        );
+        let total = everything.features.len();
+        for limit in [1, 7, 20, total - 1] {
+            let mut sink = FirstFew {
+                limit,
+                names: Vec::new(),
+            };
+            extract(&input, &mut sink);
+            // It may get a few more than it asked for (the walk checks between sections and between tokens),
+            // never a different order, and never the whole text once done before it.
+            assert!(sink.names.len() >= limit, "{limit}");
+            if limit <= 20 {
+                assert!(sink.names.len() < total, "{limit}: went on to the end");
+            }
+            let expected: Vec<&String> = everything
+                .features
+                .iter()
+                .map(|(_, n)| n)
+                .take(sink.names.len())
+                .collect();
+            assert_eq!(sink.names.iter().collect::<Vec<_>>(), expected);
+        }
+        assert!(!all.is_empty());
     }
 
     #[test]

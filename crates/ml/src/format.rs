@@ -315,13 +315,7 @@ impl Model {
         if c.pos != body.len() {
             return Err(c.corrupt("trailing bytes after the weights"));
         }
-        Ok(Model {
-            bits,
-            weights,
-            bias,
-            temperature,
-            info,
-        })
+        Ok(Model::from_parts(bits, weights, bias, temperature, info))
     }
 
     /// Reads a model file.

@@ -16,12 +16,14 @@ pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod rng;
+pub mod score;
 pub mod text;
 pub mod train;
 
 pub use format::ModelError;
 pub use input::{AttachmentFacts, FeatureInput, Structure, UrlFacts};
 pub use model::{CLASSES, Contribution, Label, Model, ModelInfo, Prediction};
+pub use score::Scored;
 pub use train::{Example, TrainError, TrainOptions, TrainReport};
 
 /// Version of the feature extraction (tokeniser, families, hashing). Models record it and are refused by a

@@ -176,6 +176,23 @@ fn count_script(c: char, counts: &mut ScriptCounts) {
 /// Splits normalised `text` into tokens, calling `emit` for each, and returns the script counts.
 /// Allocation-free: tokens borrow from `text`, and each word is hashed once.
 pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCounts {
+    tokenize_until(text, |t| {
+        emit(t);
+        true
+    })
+}
+
+/// [`tokenize`] that stops reading as soon as `emit` returns `false` (the counts then cover what was read).
+pub fn tokenize_until<'a>(
+    text: &'a str,
+    mut emit_more: impl FnMut(Token<'a>) -> bool,
+) -> ScriptCounts {
+    let going = std::cell::Cell::new(true);
+    let mut emit = |t: Token<'a>| {
+        if going.get() && !emit_more(t) {
+            going.set(false);
+        }
+    };
     let mut counts = ScriptCounts::default();
     let bytes = text.as_bytes();
     // Last two words, for pairs.
@@ -188,7 +205,7 @@ pub fn tokenize<'a>(text: &'a str, mut emit: impl FnMut(Token<'a>)) -> ScriptCou
     let mut kata_chars = 0usize;
 
     let mut i = 0;
-    while i < bytes.len() {
+    while i < bytes.len() && going.get() {
         let b = bytes[i];
         if b < 0x80 {
             // ASCII fast path (most mail): no CJK or katakana here, so open runs end.

@@ -172,13 +172,7 @@ impl Ftrl {
         for (c, b) in bias.iter_mut().enumerate() {
             *b = self.weight(self.bias_z[c], self.bias_n[c], 0.0);
         }
-        Model {
-            bits: self.opts.bits,
-            weights,
-            bias,
-            temperature: 1.0,
-            info,
-        }
+        Model::from_parts(self.opts.bits, weights, bias, 1.0, info)
     }
 }
 
