@@ -1,11 +1,12 @@
 //! Scoring a message: its class probabilities, and on request its strongest features.
 //!
-//! Shaped by where the time goes (measured on the SpamAssassin corpus, docs/ml.md). The feature walk
-//! ([`features::extract`]) only hashes: it collects slot numbers, unsorted. One tight loop then looks each slot
-//! up in the weight table, counts each feature once (a per-thread bitmap over the slots, cleared afterwards) and
-//! sums the classes. Those look-ups are cache misses; in a short loop without unpredictable branches the
-//! processor overlaps many of them, where a look-up inside the walk, or an explanation step after each one,
-//! stalled on every miss (both were measured slower than the sort this replaced).
+//! Shaped by where the time goes (measured on the SpamAssassin corpus: `docs/ml.md`, "Cost in `scan`"). The
+//! feature walk ([`features::extract`]) only hashes. A feature whose slot has no weight (most rare words) is
+//! dropped there after one look at the model's bitmap of weighted slots; for the others the walk asks the
+//! processor to fetch the weights and notes the slot, unsorted. One tight loop then counts each feature once (a
+//! per-thread bitmap over the slots, cleared afterwards) and sums the classes, mostly from cache by then. A
+//! look-up inside the walk, or an explanation step after each look-up, stalled on every cache miss (both were
+//! measured slower than the sort this replaced).
 //!
 //! Explanations cost a pass of their own ([`Model::strongest`]): a scanner asks only for messages that get a
 //! finding, and most mail gets none.
@@ -271,7 +272,8 @@ impl Model {
     /// strongest first, in readable form. The push of a feature towards a class is its weight for the class
     /// minus its weight for ham (for ham: minus the stronger other class), divided by the temperature; only
     /// features that push towards the class are listed, ties go to the lower slot, and a feature is named after
-    /// its first occurrence in the message. Costs one more walk over the features (hashing only).
+    /// its first occurrence in the message. Costs one more walk over the features, which names them by position
+    /// (no hashing) and stops once it has them all.
     pub fn strongest(
         &self,
         input: &FeatureInput<'_>,
