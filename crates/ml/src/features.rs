@@ -557,20 +557,9 @@ fn text_features(input: &FeatureInput<'_>, sink: &mut impl FeatureSink) {
     let mut counts = text_tokens(sink, &body, false);
     if !input.html_extra.is_empty() && !sink.done() {
         let extra = text::normalize(text::truncate(input.html_extra, MAX_BODY_BYTES));
-        let c = text_tokens(sink, &extra, false);
-        counts.latin += c.latin;
-        counts.han += c.han;
-        counts.kana += c.kana;
-        counts.hangul += c.hangul;
-        counts.cyrillic += c.cyrillic;
-        counts.other += c.other;
+        counts.add(text_tokens(sink, &extra, false));
     }
-    counts.latin += subject_counts.latin;
-    counts.han += subject_counts.han;
-    counts.kana += subject_counts.kana;
-    counts.hangul += subject_counts.hangul;
-    counts.cyrillic += subject_counts.cyrillic;
-    counts.other += subject_counts.other;
+    counts.add(subject_counts);
     sink.feature(Family::Language, &[counts.language()]);
     if counts.mixed() {
         sink.feature(Family::Language, &["mixed scripts"]);
@@ -601,11 +590,12 @@ pub fn named(input: &FeatureInput<'_>, bits: u8) -> Vec<(u32, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::input::{Structure, UrlFacts};
 
-    fn sample() -> FeatureInput<'static> {
+    /// A Japanese phishing-like message touching most families (also used by the scoring tests).
+    pub(crate) fn sample() -> FeatureInput<'static> {
         FeatureInput {
             subject: "【重要】アカウント確認",
             body: "Please verify your password at the link below. パスワードを変更してください。",

@@ -333,33 +333,19 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{Structure, UrlFacts};
+
     use crate::model::{Label, ModelInfo};
     use crate::rng::SplitMix64;
 
     fn inputs() -> Vec<FeatureInput<'static>> {
         vec![
+            // Repeated words and pairs: each must count once.
             FeatureInput {
                 subject: "【重要】アカウント確認 verify your account",
                 body: "Please verify your password at the link below, verify your password now. \
                        パスワードを変更してください。パスワード",
-                from_name: "Amazon セキュリティ",
-                from_domain: Some("amaz0n-support.example"),
-                mailer: Some("Microsoft Outlook Express 6.00.2600.0000"),
-                urls: vec![UrlFacts {
-                    scheme: "https",
-                    host: Some("xn--amzon-tdn.example"),
-                    registered_domain: Some("xn--amzon-tdn.example"),
-                    url: "https://xn--amzon-tdn.example/signin/verify?id=123",
-                    ..UrlFacts::default()
-                }],
                 content_types: vec!["text/html", "text/plain"],
-                structure: Structure {
-                    has_html: true,
-                    forms: 1,
-                    ..Structure::default()
-                },
-                ..FeatureInput::default()
+                ..features::tests::sample()
             },
             FeatureInput {
                 subject: "meeting notes",

@@ -101,6 +101,16 @@ impl ScriptCounts {
             .map_or("none", |(_, name)| name)
     }
 
+    /// Adds another text's counts.
+    pub fn add(&mut self, other: ScriptCounts) {
+        self.latin += other.latin;
+        self.han += other.han;
+        self.kana += other.kana;
+        self.hangul += other.hangul;
+        self.cyrillic += other.cyrillic;
+        self.other += other.other;
+    }
+
     /// True when more than one script has a real share (≥ 10 % each), e.g. Latin look-alikes inside Japanese.
     pub fn mixed(&self) -> bool {
         let parts = [
