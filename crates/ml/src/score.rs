@@ -19,7 +19,7 @@ use crate::model::{CLASSES, Contribution, Model, Prediction};
 use crate::text::Piece;
 
 /// What scoring a message gives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     /// Calibrated probabilities.
     pub prediction: Prediction,
@@ -27,29 +27,16 @@ pub struct Scored {
     /// `position << 32 | slot`: its slot, and its position in the walk ([`features::extract`] order), which lets
     /// an explanation name a feature by counting, without hashing, and stop walking once it has its names.
     found: Vec<u64>,
-    /// `found[..count]` is the message's; the rest is buffer space kept for reuse (writing zeros over it for
-    /// every message cost more than the look-ups it feeds).
-    count: usize,
 }
 
 impl Scored {
     /// Number of distinct features of the message that have a weight in the model.
     pub fn weighted_features(&self) -> usize {
-        self.found().len()
-    }
-
-    fn found(&self) -> &[u64] {
-        self.found.get(..self.count).unwrap_or_default()
+        self.found.len()
     }
 
     fn slots(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.found().iter().map(|&f| (slot_of(f), position_of(f)))
-    }
-}
-
-impl PartialEq for Scored {
-    fn eq(&self, other: &Scored) -> bool {
-        self.prediction == other.prediction && self.found() == other.found()
+        self.found.iter().map(|&f| (slot_of(f), position_of(f)))
     }
 }
 
@@ -79,13 +66,14 @@ fn buffer() -> Vec<u64> {
 
 impl Drop for Scored {
     fn drop(&mut self) {
-        let found = std::mem::take(&mut self.found);
+        let mut found = std::mem::take(&mut self.found);
         SPARE.with(|spare| {
             // A few per thread are enough; an oversized one (a huge message) is not kept.
             if let Ok(mut spare) = spare.try_borrow_mut()
                 && spare.len() < 4
                 && found.capacity() <= 1 << 16
             {
+                found.clear();
                 spare.push(found);
             }
         });
@@ -215,16 +203,16 @@ impl Model {
         };
         features::extract(input, &mut sink);
         let mut found = sink.found;
-        let walked = sink.count.min(found.len());
+        found.truncate(sink.count);
         let (sums, count) = SEEN.with(|seen| match seen.try_borrow_mut() {
-            Ok(mut seen) => self.sum_distinct(&mut found[..walked], &mut seen),
+            Ok(mut seen) => self.sum_distinct(&mut found, &mut seen),
             // Not reachable (nothing here calls back into a model), but a fresh bitmap is correct anyway.
-            Err(_) => self.sum_distinct(&mut found[..walked], &mut Vec::new()),
+            Err(_) => self.sum_distinct(&mut found, &mut Vec::new()),
         });
+        found.truncate(count);
         Scored {
             prediction: self.predict_sums(sums),
             found,
-            count,
         }
     }
 
