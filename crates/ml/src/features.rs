@@ -1,6 +1,6 @@
-//! Feature extraction: a [`FeatureInput`] becomes a set of hashed feature indices (for the model) or of readable
-//! feature names (for explanations). Both go through the same [`extract`] walk, so an explanation names exactly
-//! the features the model scored. Every family is listed in [`Family`] and documented in `docs/ml.md`.
+//! Feature extraction: [`extract`] walks a [`FeatureInput`]'s features into a [`FeatureSink`]: hashed indices for
+//! training ([`hashed`]), slots for scoring and readable names for explanations (`crate::score`). Every user goes
+//! through the same walk, so an explanation names exactly the features the model scored. Every family is listed in [`Family`] and documented in `docs/ml.md`.
 
 use crate::hash;
 use crate::input::FeatureInput;
@@ -215,33 +215,6 @@ pub fn piece_index(family: Family, parts: &[Piece<'_>], bits: u8) -> u32 {
         hash::combine_iter(family as u8, parts.iter().map(|p| p.hash)),
         bits,
     )
-}
-
-/// Collects readable names with their indices.
-#[derive(Debug)]
-pub struct NamedSink {
-    bits: u8,
-    /// (index, readable name) in extraction order, possibly repeated.
-    pub features: Vec<(u32, String)>,
-}
-
-impl NamedSink {
-    /// An empty sink for a space of `2^bits`.
-    pub fn new(bits: u8) -> NamedSink {
-        NamedSink {
-            bits,
-            features: Vec::new(),
-        }
-    }
-}
-
-impl FeatureSink for NamedSink {
-    fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
-        let mut name = String::new();
-        write_name(&mut name, family, parts);
-        self.features
-            .push((piece_index(family, parts, self.bits), name));
-    }
 }
 
 /// Appends the readable name of a feature to `out`: `token 'パスワード'`, `words 'verify your'`.
@@ -580,19 +553,47 @@ pub fn hashed(input: &FeatureInput<'_>, bits: u8) -> Vec<u32> {
     sink.finish()
 }
 
-/// The readable features of `input` with their indices, first occurrence of each index only.
-pub fn named(input: &FeatureInput<'_>, bits: u8) -> Vec<(u32, String)> {
-    let mut sink = NamedSink::new(bits);
-    extract(input, &mut sink);
-    let mut seen = std::collections::HashSet::new();
-    sink.features.retain(|(i, _)| seen.insert(*i));
-    sink.features
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::input::{Structure, UrlFacts};
+
+    // Every feature by name: the oracle the scoring and explanation tests compare with.
+    /// Collects readable names with their indices.
+    #[derive(Debug)]
+    pub(crate) struct NamedSink {
+        bits: u8,
+        /// (index, readable name) in extraction order, possibly repeated.
+        pub(crate) features: Vec<(u32, String)>,
+    }
+
+    impl NamedSink {
+        /// An empty sink for a space of `2^bits`.
+        pub(crate) fn new(bits: u8) -> NamedSink {
+            NamedSink {
+                bits,
+                features: Vec::new(),
+            }
+        }
+    }
+
+    impl FeatureSink for NamedSink {
+        fn pieces(&mut self, family: Family, parts: &[Piece<'_>]) {
+            let mut name = String::new();
+            write_name(&mut name, family, parts);
+            self.features
+                .push((piece_index(family, parts, self.bits), name));
+        }
+    }
+
+    /// Every readable feature of `input` with their indices, first occurrence of each index only.
+    pub(crate) fn named(input: &FeatureInput<'_>, bits: u8) -> Vec<(u32, String)> {
+        let mut sink = NamedSink::new(bits);
+        extract(input, &mut sink);
+        let mut seen = std::collections::HashSet::new();
+        sink.features.retain(|(i, _)| seen.insert(*i));
+        sink.features
+    }
 
     /// A Japanese phishing-like message touching most families (also used by the scoring tests).
     pub(crate) fn sample() -> FeatureInput<'static> {

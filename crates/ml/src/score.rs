@@ -373,7 +373,7 @@ mod tests {
     ) -> Vec<Contribution> {
         let t = model.temperature;
         let k = label.index();
-        let mut ranked: Vec<(f32, u32, String)> = features::named(input, model.bits)
+        let mut ranked: Vec<(f32, u32, String)> = features::tests::named(input, model.bits)
             .into_iter()
             .filter_map(|(slot, name)| {
                 let base = slot as usize * CLASSES;
